@@ -1,0 +1,97 @@
+/**
+ * The gitops-guard command line. buildProgram takes its effects as dependencies (the run
+ * function, the environment, the host name, where output goes), so tests drive it in-process.
+ */
+import { Command } from "commander";
+import {
+  COMPONENTS,
+  configEnvironmentNames,
+  loadConfig,
+  type Config,
+  type Environment,
+} from "../config.js";
+import { packageVersion } from "../telemetry/build-info.js";
+
+/** Runs the service until it is told to stop; main.ts provides it. */
+export type RunFn = (config: Config) => Promise<void>;
+
+export interface CliOutput {
+  readonly writeOut: (text: string) => void;
+  readonly writeErr: (text: string) => void;
+}
+
+export interface ProgramDeps {
+  readonly run: RunFn;
+  readonly env: Environment;
+  readonly hostname: string;
+  /** Where help, version and usage errors go; the process's stdout/stderr when absent. */
+  readonly output?: CliOutput;
+}
+
+const DESCRIPTION =
+  "gitops-guard makes Git the only way to change a Kubernetes cluster, and proves it. One " +
+  "service runs four components: an admission webhook that denies out-of-band changes to " +
+  "guarded objects (with a bounded, audited break-glass path), a SealedSecrets and SOPS " +
+  "controller that turns encrypted Git content into Secrets, a GitOps reconciler that applies " +
+  "what Git says and heals drift, and a drift auditor that attributes every out-of-band edit " +
+  "and writes it to a tamper-evident journal.";
+
+const RUN_DESCRIPTION =
+  "Run the service: the components named by --components, against the cluster the pod runs " +
+  "in, or against --kubeconfig (each component then impersonates its own service account).";
+
+function environmentHelp(): string {
+  const names = configEnvironmentNames().map((name) => `  ${name}`);
+  return [
+    "",
+    "Every setting can also come from the environment; a flag wins over the environment,",
+    "the environment over the default. Unknown GITOPS_GUARD_* variables are an error.",
+    ...names,
+  ].join("\n");
+}
+
+/** Only the options given on the command line: commander's defaults must not hide env. */
+function explicitFlags(command: Command): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(command.opts()).filter(([key]) => command.getOptionValueSource(key) === "cli"),
+  );
+}
+
+function addRunCommand(program: Command, deps: ProgramDeps): void {
+  program
+    .command("run")
+    .description(RUN_DESCRIPTION)
+    .option("--kubeconfig <file>", "kubeconfig file; absent: in-cluster service account")
+    .option("--components <list>", `comma-separated, from: ${COMPONENTS.join(", ")}`)
+    .option("--namespace <name>", "the namespace gitops-guard runs in")
+    .option("--webhook-listen <host:port>", "address of the admission webhook (HTTPS)")
+    .option("--ops-listen <host:port>", "address of /healthz, /readyz and /metrics (HTTP)")
+    .option("--state-dir <dir>", "directory for the audit journal and Git checkouts")
+    .option("--log-level <level>", "trace, debug, info, warn, error or fatal")
+    .option("--no-leader-election", "run the leader-only components without a Lease")
+    .option("--identity <name>", "leader-election identity; default POD_NAME, else host name")
+    .addHelpText("after", environmentHelp)
+    .action(async (_options: unknown, command: Command) => {
+      const flags = explicitFlags(command);
+      const config = loadConfig({ flags, env: deps.env, hostname: deps.hostname });
+      await deps.run(config);
+    });
+}
+
+/**
+ * The root command. Usage errors, --help and --version throw a CommanderError (exitOverride)
+ * instead of exiting, so the caller decides the exit code.
+ */
+export function buildProgram(deps: ProgramDeps): Command {
+  const program = new Command()
+    .name("gitops-guard")
+    .description(DESCRIPTION)
+    .version(packageVersion(), "-V, --version", "print the version")
+    .exitOverride();
+  if (deps.output !== undefined) {
+    program.configureOutput({ writeOut: deps.output.writeOut, writeErr: deps.output.writeErr });
+  }
+  // Subcommands copy the settings above, so they are added last.
+  addRunCommand(program, deps);
+  return program;
+}

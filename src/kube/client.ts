@@ -1,0 +1,209 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js";
+import { Discovery } from "./discovery.js";
+import type { KubeObject, ObjectRef, TypeRef } from "./objects.js";
+import { collectionPath, objectPath, type ResourceInfo } from "./paths.js";
+import { createRestClient, type Impersonation, type RestClient } from "./rest.js";
+
+/** The server-side apply field manager of every gitops-guard write (DESIGN.md, fixed names). */
+export const FIELD_MANAGER = "gitops-guard";
+const APPLY_PATCH = "application/apply-patch+yaml";
+const MERGE_PATCH = "application/merge-patch+json";
+
+export interface ListOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface ListResult<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
+}
+
+export interface ApplyOptions {
+  readonly fieldManager?: string;
+  /** Take ownership of fields other managers hold (a reconciler's right over Git's fields). */
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+}
+
+export interface DeleteOptions {
+  readonly propagationPolicy?: "Foreground" | "Background" | "Orphan";
+  /** Delete only if the object still has this uid (it was not recreated meanwhile). */
+  readonly uid?: string;
+}
+
+export interface KubeClientOptions {
+  /** Path of a kubeconfig file; absent means the pod's in-cluster service account. */
+  readonly kubeconfig?: string;
+  readonly impersonate?: Impersonation;
+}
+
+export function loadKubeConfig(kubeconfig?: string): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (kubeconfig === undefined) kc.loadFromCluster();
+    else kc.loadFromFile(kubeconfig);
+  } catch (err: unknown) {
+    throw new GuardError(
+      ErrorCodes.KUBECONFIG_INVALID,
+      `cannot load ${kubeconfig === undefined ? "the in-cluster config" : `kubeconfig ${kubeconfig}`}: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+  if (kc.getCurrentCluster() === null) {
+    throw new GuardError(
+      ErrorCodes.KUBECONFIG_INVALID,
+      `kubeconfig ${kubeconfig ?? "(in-cluster)"} has no current cluster`,
+    );
+  }
+  return kc;
+}
+
+/** Strips what the server owns, so an apply body says only what the caller wants. */
+function applyBody(obj: KubeObject): KubeObject {
+  const { managedFields, resourceVersion, uid, creationTimestamp, generation, ...metadata } =
+    obj.metadata;
+  return { ...obj, metadata };
+}
+
+/** Typed access to the API server: reads, server-side apply, status writes and deletes. */
+export class KubeClient {
+  readonly rest: RestClient;
+  private readonly discovery: Discovery;
+  private readonly kc: KubeConfig;
+
+  constructor(rest: RestClient, discovery: Discovery, kc: KubeConfig) {
+    this.rest = rest;
+    this.discovery = discovery;
+    this.kc = kc;
+  }
+
+  resource(type: TypeRef): Promise<ResourceInfo> {
+    return this.discovery.resourceFor(type);
+  }
+
+  /** A client that acts as another identity (the API server must allow impersonation). */
+  impersonating(identity: Impersonation): KubeClient {
+    const rest = createRestClient(this.kc, identity);
+    return new KubeClient(rest, new Discovery(rest), this.kc);
+  }
+
+  async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    const resource = await this.resource(ref);
+    try {
+      return await this.rest.json<T>({ method: "GET", path: objectPath(resource, ref) });
+    } catch (err: unknown) {
+      if (isGuardError(err, ErrorCodes.KUBE_NOT_FOUND)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Lists every page of a collection; resourceVersion is the list's, for a watch to start at. */
+  async list<T extends KubeObject>(type: TypeRef, opts: ListOptions = {}): Promise<ListResult<T>> {
+    const resource = await this.resource(type);
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = "";
+    do {
+      const page = await this.rest.json<{
+        items?: T[];
+        metadata?: { resourceVersion?: string; continue?: string };
+      }>({
+        method: "GET",
+        path: collectionPath(resource, opts.namespace),
+        query: {
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+          limit: 500,
+          continue: cont,
+        },
+      });
+      // List items carry no apiVersion/kind; put them back so every object is self-describing.
+      for (const item of page.items ?? [])
+        items.push({ ...item, apiVersion: type.apiVersion, kind: type.kind });
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      cont = page.metadata?.continue === "" ? undefined : page.metadata?.continue;
+    } while (cont !== undefined);
+    return { items, resourceVersion };
+  }
+
+  async create<T extends KubeObject>(obj: KubeObject): Promise<T> {
+    const resource = await this.resource(obj);
+    return this.rest.json<T>({
+      method: "POST",
+      path: collectionPath(resource, obj.metadata.namespace),
+      body: obj,
+    });
+  }
+
+  /** Replaces the whole object; fails with KUBE_CONFLICT unless its resourceVersion is current. */
+  async replace<T extends KubeObject>(obj: KubeObject): Promise<T> {
+    const resource = await this.resource(obj);
+    const ref = { namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" };
+    return this.rest.json<T>({ method: "PUT", path: objectPath(resource, ref), body: obj });
+  }
+
+  /** Server-side apply under the fixed field manager; a no-op apply leaves resourceVersion alone. */
+  async apply<T extends KubeObject>(obj: KubeObject, opts: ApplyOptions = {}): Promise<T> {
+    return this.applyTo<T>(obj, opts);
+  }
+
+  /** Server-side apply of the status subresource (the body's status is what is applied). */
+  async applyStatus<T extends KubeObject>(obj: KubeObject, opts: ApplyOptions = {}): Promise<T> {
+    return this.applyTo<T>(obj, opts, "status");
+  }
+
+  async patchStatus<T extends KubeObject>(ref: ObjectRef, status: unknown): Promise<T> {
+    const resource = await this.resource(ref);
+    return this.rest.json<T>({
+      method: "PATCH",
+      path: objectPath(resource, ref, "status"),
+      body: { status },
+      contentType: MERGE_PATCH,
+    });
+  }
+
+  /** Deletes the object; false when it was already gone. */
+  async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
+    const resource = await this.resource(ref);
+    const body: Record<string, unknown> = { apiVersion: "v1", kind: "DeleteOptions" };
+    if (opts.propagationPolicy !== undefined) body["propagationPolicy"] = opts.propagationPolicy;
+    if (opts.uid !== undefined) body["preconditions"] = { uid: opts.uid };
+    try {
+      await this.rest.json({ method: "DELETE", path: objectPath(resource, ref), body });
+      return true;
+    } catch (err: unknown) {
+      if (isGuardError(err, ErrorCodes.KUBE_NOT_FOUND)) return false;
+      throw err;
+    }
+  }
+
+  private async applyTo<T extends KubeObject>(
+    obj: KubeObject,
+    opts: ApplyOptions,
+    sub?: string,
+  ): Promise<T> {
+    const resource = await this.resource(obj);
+    const ref = { namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" };
+    return this.rest.json<T>({
+      method: "PATCH",
+      path: objectPath(resource, ref, sub),
+      body: applyBody(obj),
+      contentType: APPLY_PATCH,
+      query: {
+        fieldManager: opts.fieldManager ?? FIELD_MANAGER,
+        force: opts.force ?? true,
+        dryRun: opts.dryRun === true ? "All" : undefined,
+      },
+    });
+  }
+}
+
+/** Builds a client from a kubeconfig file or the in-cluster config; opens no connection. */
+export function createKubeClient(opts: KubeClientOptions = {}): KubeClient {
+  const kc = loadKubeConfig(opts.kubeconfig);
+  const rest: RestClient = createRestClient(kc, opts.impersonate);
+  return new KubeClient(rest, new Discovery(rest), kc);
+}

@@ -1,0 +1,185 @@
+import { errorMessage } from "../errors.js";
+import type { Clock } from "../runtime/clock.js";
+import type { KubeClient, ListOptions } from "./client.js";
+import { keyOf, type KubeObject, type TypeRef } from "./objects.js";
+import { collectionPath } from "./paths.js";
+import { watchOnce, type WatchEvent } from "./watch.js";
+
+export type InformerEvent = "add" | "update" | "delete";
+export type InformerHandler<T> = (obj: T, old?: T) => void;
+
+export interface InformerOptions extends ListOptions {
+  readonly client: KubeClient;
+  readonly type: TypeRef;
+  readonly clock: Clock;
+  /** Called on every failure before the informer backs off and relists. */
+  readonly onError?: (err: unknown, attempt: number) => void;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Server-side watch timeout; the watch is resumed from its last resourceVersion after it. */
+  readonly watchTimeoutSeconds?: number;
+}
+
+/**
+ * A list-watch cache of one kind. Unlike client-node's ListWatch, which stops for good on any
+ * error other than 410, it restarts on every failure with capped exponential backoff (1 s to
+ * 30 s) and relists, so after an outage the cache and the handlers see every change (deletes
+ * included) that happened meanwhile.
+ */
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: Record<InformerEvent, Set<InformerHandler<T>>> = {
+    add: new Set(),
+    update: new Set(),
+    delete: new Set(),
+  };
+  private readonly syncWaiters = new Set<() => void>();
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private hasSynced = false;
+
+  private readonly opts: InformerOptions;
+
+  constructor(opts: InformerOptions) {
+    this.opts = opts;
+  }
+
+  on(event: InformerEvent, handler: InformerHandler<T>): () => void {
+    this.handlers[event].add(handler);
+    return () => this.handlers[event].delete(handler);
+  }
+
+  start(): void {
+    if (this.loop !== undefined) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+    for (const wake of this.syncWaiters) wake();
+  }
+
+  /** True once the first list has filled the cache. */
+  synced(): boolean {
+    return this.hasSynced;
+  }
+
+  /** Resolves when synced, or when the informer stops. */
+  waitForSync(): Promise<void> {
+    if (this.hasSynced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.add(resolve));
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.cache.get(keyOf({ namespace, name }));
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const backoff = this.opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+    let failures = 0;
+    // A function, not the property: TypeScript would keep the loop condition's narrowing.
+    const stopped = (): boolean => signal.aborted;
+    while (!stopped()) {
+      try {
+        await this.listAndWatch(signal, () => (failures = 0));
+      } catch (err: unknown) {
+        if (stopped()) break;
+        failures++;
+        this.opts.onError?.(err, failures);
+        await this.opts.clock.sleep(
+          Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1)),
+          signal,
+        );
+      }
+    }
+  }
+
+  private async listAndWatch(signal: AbortSignal, onHealthy: () => void): Promise<void> {
+    const { items, resourceVersion } = await this.opts.client.list<T>(this.opts.type, this.opts);
+    this.replace(items);
+    const resource = await this.opts.client.resource(this.opts.type);
+    const path = collectionPath(resource, this.opts.namespace);
+    let rv = resourceVersion;
+    for (;;) {
+      const end = await watchOnce({
+        rest: this.opts.client.rest,
+        path,
+        resourceVersion: rv,
+        signal,
+        query: { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector },
+        timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60),
+        onEvent: (event) => {
+          onHealthy();
+          this.apply(event);
+        },
+      });
+      if (signal.aborted || end.expired) return;
+      rv = end.lastResourceVersion;
+    }
+  }
+
+  /** Swaps in a fresh list, telling handlers what changed since the last one. */
+  private replace(items: T[]): void {
+    const fresh = new Map(
+      items.map((o) => [
+        keyOf({ namespace: o.metadata.namespace, name: o.metadata.name ?? "" }),
+        o,
+      ]),
+    );
+    for (const [key, old] of this.cache) {
+      if (!fresh.has(key)) {
+        this.cache.delete(key);
+        this.emit("delete", old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.cache.get(key);
+      this.cache.set(key, obj);
+      if (old === undefined) this.emit("add", obj);
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
+        this.emit("update", obj, old);
+    }
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      for (const wake of this.syncWaiters) wake();
+      this.syncWaiters.clear();
+    }
+  }
+
+  private apply(event: WatchEvent): void {
+    if (event.type === "BOOKMARK") return;
+    const obj = {
+      ...event.object,
+      apiVersion: this.opts.type.apiVersion,
+      kind: this.opts.type.kind,
+    } as T;
+    const key = keyOf({ namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" });
+    const old = this.cache.get(key);
+    if (event.type === "DELETED") {
+      this.cache.delete(key);
+      this.emit("delete", obj);
+      return;
+    }
+    this.cache.set(key, obj);
+    if (old === undefined) this.emit("add", obj);
+    else this.emit("update", obj, old);
+  }
+
+  private emit(event: InformerEvent, obj: T, old?: T): void {
+    for (const handler of this.handlers[event]) {
+      try {
+        handler(obj, old);
+      } catch (err: unknown) {
+        // A handler's bug must not stop the cache from following the API server.
+        this.opts.onError?.(new Error(`informer ${event} handler failed: ${errorMessage(err)}`), 0);
+      }
+    }
+  }
+}

@@ -13,27 +13,51 @@ const say = (text: string): void => {
 };
 
 function configMap(data: Record<string, string>): KubeObject {
-  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "shop-settings", namespace: "demo" }, data };
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "shop-settings", namespace: "demo" },
+    data,
+  };
 }
 
 async function chapterDrift(info: ControlPlaneInfo): Promise<void> {
   const as = (who: "admin" | "reconciler" | "alice"): ReturnType<typeof createKubeClient> =>
     createKubeClient({ kubeconfig: info.kubeconfigs[who] });
   await as("admin").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
-  say("\n1. The reconciler applies what Git says, with server-side apply as field manager gitops-guard:");
+  say(
+    "\n1. The reconciler applies what Git says, with server-side apply as field manager gitops-guard:",
+  );
   const applied = await as("reconciler").apply(configMap({ currency: "EUR", checkout: "enabled" }));
   say(`   ConfigMap demo/shop-settings resourceVersion ${applied.metadata.resourceVersion ?? "?"}`);
   const again = await as("reconciler").apply(configMap({ currency: "EUR", checkout: "enabled" }));
-  say(`   applied again, unchanged: resourceVersion ${again.metadata.resourceVersion ?? "?"} (idempotent)`);
+  say(
+    `   applied again, unchanged: resourceVersion ${again.metadata.resourceVersion ?? "?"} (idempotent)`,
+  );
 
-  const informer = new Informer({ client: as("admin"), type: { apiVersion: "v1", kind: "ConfigMap" }, namespace: "demo", clock: realClock() });
-  const seen = new Promise<KubeObject>((resolve) => informer.on("update", (obj) => resolve(obj)));
+  const informer = new Informer({
+    client: as("admin"),
+    type: { apiVersion: "v1", kind: "ConfigMap" },
+    namespace: "demo",
+    clock: realClock(),
+  });
+  const seen = new Promise<KubeObject>((resolve) =>
+    informer.on("update", (obj) => {
+      resolve(obj);
+    }),
+  );
   informer.start();
   await informer.waitForSync();
   say("\n2. alice (group developers) edits it out of band, as `kubectl edit` would:");
-  await as("alice").apply(configMap({ checkout: "disabled" }), { fieldManager: "kubectl-edit", force: true });
+  await as("alice").apply(configMap({ checkout: "disabled" }), {
+    fieldManager: "kubectl-edit",
+    force: true,
+  });
   const edited = await seen;
-  const managers = (edited.metadata.managedFields ?? []).map((m) => `${m.manager ?? "?"} (${m.operation ?? "?"}) owns ${Object.keys((m.fieldsV1 as { "f:data"?: object } | undefined)?.["f:data"] ?? {}).join(", ")}`);
+  const managers = (edited.metadata.managedFields ?? []).map(
+    (m) =>
+      `${m.manager ?? "?"} (${m.operation ?? "?"}) owns ${Object.keys((m.fieldsV1 as { "f:data"?: object } | undefined)?.["f:data"] ?? {}).join(", ")}`,
+  );
   say(`   the watch saw it at once: data is now ${JSON.stringify(edited["data"])}`);
   for (const line of managers) say(`   managedFields: ${line}`);
   say("   (the admission webhook will deny this edit, and the auditor will record and heal it)");
@@ -45,7 +69,9 @@ async function chapterDrift(info: ControlPlaneInfo): Promise<void> {
 }
 
 const started = performance.now();
-say("Starting a real control plane on loopback (first run builds it from source: several minutes)...");
+say(
+  "Starting a real control plane on loopback (first run builds it from source: several minutes)...",
+);
 const cp = await startControlPlane();
 try {
   say(`kube-apiserver ready at ${cp.info.apiServerUrl} in ${cp.info.startMs} ms`);

@@ -26,7 +26,7 @@ async function startOps(): Promise<Harness> {
   return {
     server,
     metrics,
-    logs: logs.lines,
+    logs: () => logs.lines(),
     setReadiness: (next) => (readiness = next),
   };
 }

@@ -4,6 +4,7 @@
 // before the project's own Node 24 is installed.
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
+import process from "node:process";
 
 const hidden = "node_modules/.package-lock.json";
 const stale =

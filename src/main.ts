@@ -1,6 +1,7 @@
 // The composition root: config -> telemetry -> kube -> components. Nothing else wires objects
 // together, and nothing here decides anything a component should.
 import type { Writable } from "node:stream";
+import type { ComponentFactory } from "./component-context.js";
 import type { Component as ComponentName, Config } from "./config.js";
 import { ErrorCodes, GuardError, errorMessage } from "./errors.js";
 import { createOpsApp } from "./http/ops.js";
@@ -12,17 +13,6 @@ import type { Component } from "./runtime/component.js";
 import { LeaderElector } from "./runtime/leader.js";
 import { createLogger, type Logger } from "./telemetry/log.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
-
-/** What a component factory gets: shared services, and a client acting as its own identity. */
-export interface ComponentContext {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly clock: Clock;
-  readonly kube: KubeClient;
-}
-
-export type ComponentFactory = (ctx: ComponentContext) => Component;
 
 // Each component lands with its own issue; until then asking for it is a clear error.
 const FACTORIES: Readonly<Partial<Record<ComponentName, ComponentFactory>>> = {};

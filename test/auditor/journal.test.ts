@@ -5,9 +5,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { secretValueDigest, type JournalEntry } from "../../src/auditor/journal/record.js";
+import {
+  secretValueDigest,
+  type JournalEntry,
+  type JournalRecord,
+} from "../../src/auditor/journal/record.js";
 import { JournalStore } from "../../src/auditor/journal/store.js";
-import { verifyChain } from "../../src/auditor/journal/verify.js";
+import { linksOf, verifyChain } from "../../src/auditor/journal/verify.js";
 import { ErrorCodes } from "../../src/errors.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 
@@ -68,7 +72,7 @@ describe("audit journal", () => {
     expect(journal.list({ afterSeq: 1 }).map((r) => r.seq)).toEqual([2]);
     expect(journal.list({ limit: 1 }).map((r) => r.seq)).toEqual([1]);
     expect(journal.list({ type: "drift-detected", name: "web" })[0]).toEqual(first);
-    expect(verifyChain(journal.all())).toEqual({
+    expect(verifyChain(journal.links())).toEqual({
       ok: true,
       count: 2,
       head: { seq: 2, hash: second.hash },
@@ -99,7 +103,7 @@ describe("audit journal", () => {
       path,
       "UPDATE records SET body = replace(body, '\"alice\"', '\"mallory\"') WHERE seq = 3",
     );
-    const result = verifyChain(JournalStore.open(path, new FakeClock()).all());
+    const result = verifyChain(JournalStore.open(path, new FakeClock()).links());
     expect(result).toMatchObject({ ok: false, seq: 3, problem: "changed" });
   });
 
@@ -107,7 +111,7 @@ describe("audit journal", () => {
     const path = journalPath();
     filled(path, 5).close();
     tamper(path, "DELETE FROM records WHERE seq = 2");
-    expect(verifyChain(JournalStore.open(path, new FakeClock()).all())).toMatchObject({
+    expect(verifyChain(JournalStore.open(path, new FakeClock()).links())).toMatchObject({
       ok: false,
       seq: 2,
       problem: "removed",
@@ -121,7 +125,7 @@ describe("audit journal", () => {
       path,
       "UPDATE records SET seq = -2 WHERE seq = 2; UPDATE records SET seq = 2 WHERE seq = 4; UPDATE records SET seq = 4 WHERE seq = -2;",
     );
-    expect(verifyChain(JournalStore.open(path, new FakeClock()).all())).toMatchObject({
+    expect(verifyChain(JournalStore.open(path, new FakeClock()).links())).toMatchObject({
       ok: false,
       seq: 2,
       problem: "reordered",
@@ -133,7 +137,7 @@ describe("audit journal", () => {
       rehashed,
       "UPDATE records SET body = replace(body, '\"seq\":2', '\"seq\":9') WHERE seq = 2",
     );
-    expect(verifyChain(JournalStore.open(rehashed, new FakeClock()).all())).toMatchObject({
+    expect(verifyChain(JournalStore.open(rehashed, new FakeClock()).links())).toMatchObject({
       ok: false,
       seq: 2,
     });
@@ -145,14 +149,24 @@ describe("audit journal", () => {
     const anchor = journal.head();
     journal.close();
     tamper(path, "DELETE FROM records WHERE seq >= 4");
-    expect(verifyChain(JournalStore.open(path, new FakeClock()).all())).toMatchObject({
+    expect(verifyChain(JournalStore.open(path, new FakeClock()).links())).toMatchObject({
       ok: true,
       count: 3,
     });
-    expect(verifyChain(JournalStore.open(path, new FakeClock()).all(), anchor)).toMatchObject({
+    expect(verifyChain(JournalStore.open(path, new FakeClock()).links(), anchor)).toMatchObject({
       ok: false,
       problem: "truncated",
     });
+  });
+
+  it("verifies records read back as JSON (an export) by canonicalising them again", () => {
+    const journal = filled(journalPath(), 4);
+    const exported = journal.list().map((r) => JSON.parse(JSON.stringify(r)) as JournalRecord);
+    expect(verifyChain(linksOf(exported), journal.head())).toMatchObject({ ok: true, count: 4 });
+    const forged = exported.map((r) =>
+      r.seq === 2 ? { ...r, user: { username: "nobody", groups: [] } } : r,
+    );
+    expect(verifyChain(linksOf(forged))).toMatchObject({ ok: false, seq: 2, problem: "changed" });
   });
 
   it("refuses a Secret's diff that holds a value instead of a digest", () => {
@@ -200,7 +214,7 @@ describe("audit journal", () => {
     writer.kill("SIGKILL");
     await new Promise((resolve) => writer.once("exit", resolve));
     const journal = JournalStore.open(path, new FakeClock());
-    const result = verifyChain(journal.all());
+    const result = verifyChain(journal.links());
     expect(result.ok).toBe(true);
     // Everything it reported as committed is there, and nothing half-written.
     expect(journal.count()).toBeGreaterThanOrEqual(reported);

@@ -13,6 +13,7 @@ import {
   type JournalEntry,
   type JournalRecord,
 } from "./record.js";
+import type { ChainLink } from "./verify.js";
 
 // Append-only at the database level too: a trigger refuses UPDATE and DELETE, so a bug or a
 // careless script cannot rewrite history by accident. Someone with the file can still drop the
@@ -180,6 +181,17 @@ export class JournalStore {
       .prepare("SELECT seq, time, body, prev_hash, hash FROM records ORDER BY seq")
       .iterate() as Iterable<Row>;
     for (const row of rows) yield toRecord(row);
+  }
+
+  /** The chain as stored, for verify: the hashed body text as written, not re-serialised. */
+  *links(): Generator<ChainLink> {
+    const rows = this.db
+      .prepare("SELECT body, prev_hash, hash FROM records ORDER BY seq")
+      .iterate() as Iterable<Omit<Row, "seq" | "time">>;
+    for (const row of rows) {
+      const { seq } = JSON.parse(row.body) as { seq: number };
+      yield { seq, body: row.body, prevHash: row.prev_hash, hash: row.hash };
+    }
   }
 
   count(): number {

@@ -6,6 +6,21 @@ import {
   type JournalRecord,
 } from "./record.js";
 
+/** A record as the chain sees it: its canonical body text and the two hashes. */
+export interface ChainLink {
+  readonly seq: number;
+  readonly body: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** Links of records read back from JSON (an export): their bodies are canonicalised again. */
+export function* linksOf(records: Iterable<JournalRecord>): Generator<ChainLink> {
+  for (const { prevHash, hash, ...rest } of records) {
+    yield { seq: rest.seq, body: recordBody(rest), prevHash, hash };
+  }
+}
+
 export type VerifyProblem = "changed" | "removed" | "reordered" | "truncated";
 
 export type VerifyResult =
@@ -23,12 +38,8 @@ function fail(count: number, seq: number, problem: VerifyProblem, message: strin
 }
 
 /** Pure check of one record against the one before it; undefined when it holds. */
-function checkRecord(
-  record: JournalRecord,
-  prev: ChainHead,
-  count: number,
-): VerifyResult | undefined {
-  const { prevHash, hash, ...rest } = record;
+function checkRecord(record: ChainLink, prev: ChainHead, count: number): VerifyResult | undefined {
+  const { prevHash, hash, body } = record;
   if (record.seq !== prev.seq + 1) {
     return record.seq > prev.seq + 1
       ? fail(
@@ -44,7 +55,7 @@ function checkRecord(
           `record ${String(record.seq)} comes after record ${String(prev.seq)}`,
         );
   }
-  if (chainHash(prevHash, recordBody(rest)) !== hash) {
+  if (chainHash(prevHash, body) !== hash) {
     return fail(
       count,
       record.seq,
@@ -64,7 +75,7 @@ function checkRecord(
 }
 
 function anchorCheck(
-  record: JournalRecord,
+  record: ChainLink,
   anchor: ChainHead | undefined,
 ): "match" | "mismatch" | "other" {
   if (anchor?.seq !== record.seq) return "other";
@@ -74,7 +85,7 @@ function anchorCheck(
 /** A gap in the sequence: if the missing record turns up later, it was moved, not removed. */
 function removedOrMoved(
   gap: VerifyResult & { ok: false },
-  rest: Iterator<JournalRecord>,
+  rest: Iterator<ChainLink>,
 ): VerifyResult {
   for (let next = rest.next(); next.done !== true; next = rest.next()) {
     if (next.value.seq === gap.seq) {
@@ -94,7 +105,7 @@ function removedOrMoved(
  * (a head exported earlier) also catches records removed from the end, which the chain alone
  * cannot see.
  */
-export function verifyChain(records: Iterable<JournalRecord>, anchor?: ChainHead): VerifyResult {
+export function verifyChain(records: Iterable<ChainLink>, anchor?: ChainHead): VerifyResult {
   let prev: ChainHead = { seq: 0, hash: GENESIS_HASH };
   let count = 0;
   let anchorSeen = anchor === undefined;

@@ -1,0 +1,24 @@
+/**
+ * What decide() may know about the cluster, passed in as data so decide() stays pure: the
+ * caller (the webhook router, a test, the standalone CLI) fills it from informers or files.
+ */
+import type { ObjectRef } from "../kube/objects.js";
+import type { GitLocation } from "./decision.js";
+import { BUNDLED_NAMESPACE } from "./presets.js";
+
+export interface DecideContext {
+  /**
+   * The GitSync inventories: where ref comes from, or undefined when no GitSync applied it.
+   * Look up by API group, kind, namespace and name: ref.apiVersion carries the version the
+   * request used, which may differ from the one the reconciler applied.
+   */
+  readonly locate?: (ref: ObjectRef) => GitLocation | undefined;
+  /** A namespace's labels for namespaceSelector; undefined when not known. */
+  readonly namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined;
+  /** The webhook's own namespace: never guarded (no self-deadlock). */
+  readonly ownNamespace?: string;
+}
+
+export function ownNamespaceOf(context: DecideContext): string {
+  return context.ownNamespace ?? BUNDLED_NAMESPACE;
+}

@@ -11,6 +11,7 @@ import {
   type Environment,
 } from "../config.js";
 import { packageVersion } from "../telemetry/build-info.js";
+import { addAuditCommand } from "./audit.js";
 
 /** Runs the service until it is told to stop; main.ts provides it. */
 export type RunFn = (config: Config) => Promise<void>;
@@ -93,5 +94,6 @@ export function buildProgram(deps: ProgramDeps): Command {
   }
   // Subcommands copy the settings above, so they are added last.
   addRunCommand(program, deps);
+  addAuditCommand(program, deps);
   return program;
 }

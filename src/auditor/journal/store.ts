@@ -85,6 +85,9 @@ function indexColumns(entry: JournalEntry): (string | null)[] {
 }
 
 /** The SQLite journal: one writer, each record chained to the previous by SHA-256. */
+/** The journal's file name inside the state directory. */
+export const JOURNAL_FILE = "journal.db";
+
 export class JournalStore {
   private readonly db: DatabaseSync;
   private readonly clock: Clock;

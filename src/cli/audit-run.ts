@@ -1,0 +1,148 @@
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ChainHead, JournalRecord } from "../auditor/journal/record.js";
+import type { JournalQuery } from "../auditor/journal/store.js";
+import { ErrorCodes, GuardError } from "../errors.js";
+import type { AuditListFlags, AuditSourceFlags } from "./audit.js";
+import { openJournalSource } from "./audit-source.js";
+import type { CliOutput } from "./program.js";
+
+function sourceOf(flags: AuditSourceFlags): ReturnType<typeof openJournalSource> {
+  return openJournalSource({
+    ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
+    ...(flags.server === undefined ? {} : { server: flags.server }),
+  });
+}
+
+function whole(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value))
+    throw new GuardError(
+      ErrorCodes.CONFIG_INVALID,
+      `${flag} must be a whole number, not ${JSON.stringify(value)}`,
+    );
+  return Number(value);
+}
+
+function queryOf(flags: AuditListFlags): JournalQuery {
+  const query: Record<string, string | number> = {};
+  const pairs: [string, string | number | undefined][] = [
+    ["type", flags.type],
+    ["namespace", flags.namespace],
+    ["kind", flags.kind],
+    ["name", flags.name],
+    ["username", flags.user],
+    ["afterSeq", whole("--after", flags.after)],
+    ["limit", whole("--limit", flags.limit)],
+  ];
+  for (const [key, value] of pairs) if (value !== undefined) query[key] = value;
+  return query;
+}
+
+/** One line a record: when, what, which object, who, which fields. */
+export function formatRecord(r: JournalRecord): string {
+  const o = r.object;
+  const object =
+    o === undefined
+      ? "-"
+      : `${o.kind}/${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name}`;
+  const fields = (r.diff ?? []).map((d) => d.path).join(",") || "-";
+  const extra = r.reason === undefined ? "" : `  reason=${r.reason}`;
+  return `${String(r.seq).padStart(6)}  ${r.time}  ${r.type.padEnd(19)}  ${object}  ${r.user?.username ?? "(unattributed)"}  ${fields}${extra}`;
+}
+
+export async function runList(flags: AuditListFlags, out: CliOutput): Promise<void> {
+  const source = sourceOf(flags);
+  try {
+    const { items } = await source.page(queryOf(flags));
+    out.writeOut(
+      flags.output === "json"
+        ? `${JSON.stringify(items, null, 2)}\n`
+        : items.map((r) => `${formatRecord(r)}\n`).join(""),
+    );
+  } finally {
+    source.close();
+  }
+}
+
+export async function runTail(
+  flags: AuditSourceFlags & { lines: string; interval: string },
+  out: CliOutput,
+): Promise<void> {
+  const lines = whole("--lines", flags.lines) ?? 10;
+  const intervalMs = (whole("--interval", flags.interval) ?? 2) * 1000;
+  const source = sourceOf(flags);
+  const stop = new AbortController();
+  process.once("SIGINT", () => {
+    stop.abort();
+  });
+  try {
+    const { head } = await source.page({ limit: 1 });
+    let afterSeq = Math.max(0, head.seq - lines);
+    while (!stop.signal.aborted) {
+      const { items } = await source.page({ afterSeq, limit: 1000 });
+      for (const r of items) out.writeOut(`${formatRecord(r)}\n`);
+      afterSeq = items.at(-1)?.seq ?? afterSeq;
+      await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
+    }
+  } finally {
+    source.close();
+  }
+}
+
+function readAnchor(file: string): ChainHead {
+  const last = readFileSync(file, "utf8").trim().split("\n").at(-1) ?? "";
+  const parsed = JSON.parse(last) as { head?: ChainHead };
+  if (
+    parsed.head === undefined ||
+    typeof parsed.head.seq !== "number" ||
+    typeof parsed.head.hash !== "string"
+  ) {
+    throw new GuardError(
+      ErrorCodes.JOURNAL_INVALID,
+      `${file}: the last line holds no chain head ({"head":{"seq":N,"hash":"..."}})`,
+    );
+  }
+  return parsed.head;
+}
+
+export async function runVerify(
+  flags: AuditSourceFlags & { anchor?: string },
+  out: CliOutput,
+): Promise<void> {
+  const source = sourceOf(flags);
+  try {
+    const result = await source.verify(
+      flags.anchor === undefined ? undefined : readAnchor(flags.anchor),
+    );
+    if (!result.ok) {
+      throw new GuardError(
+        ErrorCodes.JOURNAL_INVALID,
+        `journal verification failed at record ${String(result.seq)} (${result.problem}): ${result.message}`,
+      );
+    }
+    out.writeOut(
+      `journal OK: ${String(result.count)} records, head ${String(result.head.seq)}:${result.head.hash}\n`,
+    );
+  } finally {
+    source.close();
+  }
+}
+
+export async function runExport(flags: AuditSourceFlags, out: CliOutput): Promise<void> {
+  const source = sourceOf(flags);
+  try {
+    let afterSeq = 0;
+    let head: ChainHead = { seq: 0, hash: "0".repeat(64) };
+    for (;;) {
+      const page = await source.page({ afterSeq, limit: 10_000 });
+      for (const r of page.items) out.writeOut(`${JSON.stringify(r)}\n`);
+      head = page.items.at(-1) ?? head;
+      if (page.items.length < 10_000) break;
+      afterSeq = head.seq;
+    }
+    out.writeOut(`${JSON.stringify({ head: { seq: head.seq, hash: head.hash } })}\n`);
+  } finally {
+    source.close();
+  }
+}

@@ -9,6 +9,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
+          globalSetup: ["test/tools/global-setup.ts"],
           exclude: ["test/**/*.int.test.ts", "test/e2e/**", "node_modules/**"],
           testTimeout: 20_000,
         },
@@ -17,7 +18,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.int.test.ts"],
-          globalSetup: ["test/envtest/global-setup.ts"],
+          globalSetup: ["test/tools/global-setup.ts", "test/envtest/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

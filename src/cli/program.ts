@@ -12,6 +12,7 @@ import {
 } from "../config.js";
 import { packageVersion } from "../telemetry/build-info.js";
 import { addAuditCommand } from "./audit.js";
+import { addSopsCommand } from "./sops.js";
 
 /** Runs the service until it is told to stop; main.ts provides it. */
 export type RunFn = (config: Config) => Promise<void>;
@@ -95,5 +96,6 @@ export function buildProgram(deps: ProgramDeps): Command {
   // Subcommands copy the settings above, so they are added last.
   addRunCommand(program, deps);
   addAuditCommand(program, deps);
+  addSopsCommand(program, deps);
   return program;
 }

@@ -10,6 +10,9 @@ export default defineConfig({
           name: "unit",
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/tools/global-setup.ts"],
+          // Unit files first, then the integration files: the timing claims of the integration
+          // tests (leader handover, heal latency) should not share two cores with fuzzers.
+          sequence: { groupOrder: 0 },
           exclude: ["test/**/*.int.test.ts", "test/e2e/**", "node_modules/**"],
           testTimeout: 20_000,
         },
@@ -22,6 +25,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -3,7 +3,9 @@
  * validated, deep-frozen Config; every other module receives what it needs from it.
  * Precedence: flag > env > default. Any invalid value is reported with where it came from.
  */
-import { Ajv, type ErrorObject } from "ajv";
+import { createRequire } from "node:module";
+import type * as AjvModule from "ajv";
+import type { ErrorObject } from "ajv";
 import { ErrorCodes, GuardError } from "./errors.js";
 import { parseHostPort } from "./http/address.js";
 
@@ -219,8 +221,11 @@ function collect(input: LoadConfigInput): Collected {
   return { raw, given };
 }
 
+/** GITOPS_GUARD_* variables the developer commands read, not the service (seal's certificate). */
+const CLI_ENV_NAMES = [`${ENV_PREFIX}CERT`];
+
 function unknownInputs(input: LoadConfigInput): ConfigProblem[] {
-  const knownEnv = new Set(SETTINGS.map((s) => envName(s.path)));
+  const knownEnv = new Set([...SETTINGS.map((s) => envName(s.path)), ...CLI_ENV_NAMES]);
   const knownFlags = new Set(SETTINGS.flatMap((s) => (s.flag === undefined ? [] : [s.flag])));
   const problems: ConfigProblem[] = [];
   for (const name of Object.keys(input.env)) {
@@ -312,6 +317,9 @@ function deepFreeze<T>(value: T): T {
 
 /** Builds the Config from CLI flags, the environment and defaults; throws CONFIG_INVALID. */
 export function loadConfig(input: LoadConfigInput): Config {
+  // ajv (60-odd modules) loads when a config is loaded, not when the CLI starts: the
+  // developer commands (seal, unseal, keys) never need it.
+  const { Ajv } = createRequire(import.meta.url)("ajv") as typeof AjvModule;
   const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true });
   ajv.addFormat("host-port", (value: string) => parseHostPort(value) !== undefined);
   const validate = ajv.compile<Config>(schema());

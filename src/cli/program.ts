@@ -12,7 +12,10 @@ import {
 } from "../config.js";
 import { packageVersion } from "../telemetry/build-info.js";
 import { addAuditCommand } from "./audit.js";
+import { addKeysCommand } from "./keys.js";
+import { addSealCommand } from "./seal.js";
 import { addSopsCommand } from "./sops.js";
+import { addUnsealCommand } from "./unseal.js";
 
 /** Runs the service until it is told to stop; main.ts provides it. */
 export type RunFn = (config: Config) => Promise<void>;
@@ -28,6 +31,8 @@ export interface ProgramDeps {
   readonly hostname: string;
   /** Where help, version and usage errors go; the process's stdout/stderr when absent. */
   readonly output?: CliOutput;
+  /** All of standard input (seal, unseal); the process's stdin when absent. */
+  readonly readStdin?: () => Promise<Buffer>;
 }
 
 const DESCRIPTION =
@@ -95,6 +100,9 @@ export function buildProgram(deps: ProgramDeps): Command {
   }
   // Subcommands copy the settings above, so they are added last.
   addRunCommand(program, deps);
+  addSealCommand(program, deps);
+  addUnsealCommand(program, deps);
+  addKeysCommand(program, deps);
   addAuditCommand(program, deps);
   addSopsCommand(program, deps);
   return program;

@@ -165,6 +165,25 @@ export class KubeClient {
     });
   }
 
+  /** A JSON merge patch (RFC 7386) of the object: null removes a key, maps merge. */
+  async mergePatch<T extends KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    opts: Omit<ApplyOptions, "force"> = {},
+  ): Promise<T> {
+    const resource = await this.resource(ref);
+    return this.rest.json<T>({
+      method: "PATCH",
+      path: objectPath(resource, ref),
+      body: patch,
+      contentType: MERGE_PATCH,
+      query: {
+        fieldManager: opts.fieldManager ?? FIELD_MANAGER,
+        dryRun: opts.dryRun === true ? "All" : undefined,
+      },
+    });
+  }
+
   /** Deletes the object; false when it was already gone. */
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
     const resource = await this.resource(ref);

@@ -28,6 +28,8 @@ export interface Impersonation {
 export interface RestClient {
   readonly server: string;
   json<T>(req: RestRequest): Promise<T>;
+  /** The body as text, for answers that are not JSON (a service proxy's PEM file). */
+  text(req: RestRequest): Promise<string>;
   /** Opens a streaming GET (watch); the caller reads and destroys the response. */
   stream(req: RestRequest): Promise<IncomingMessage>;
 }
@@ -103,6 +105,13 @@ export function createRestClient(kc: KubeConfig, impersonate?: Impersonation): R
       if (status < 200 || status > 299) throw statusError(req, status, text);
       return (text === "" ? {} : JSON.parse(text)) as T;
     },
+    async text(req: RestRequest): Promise<string> {
+      const res = await send(req);
+      const text = await readBody(res);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) throw statusError(req, status, text);
+      return text;
+    },
     async stream(req: RestRequest): Promise<IncomingMessage> {
       const res = await send({ ...req, timeoutMs: req.timeoutMs ?? 0 });
       const status = res.statusCode ?? 0;
@@ -141,18 +150,31 @@ function codeFor(status: number): ErrorCode {
 export function statusError(req: RestRequest, status: number, body: string): GuardError {
   let message = body.slice(0, 500);
   let reason = "";
+  let causes: unknown;
   try {
-    const parsed = JSON.parse(body) as { message?: unknown; reason?: unknown };
+    const parsed = JSON.parse(body) as {
+      message?: unknown;
+      reason?: unknown;
+      details?: { causes?: unknown };
+    };
     if (typeof parsed.message === "string") message = parsed.message;
     if (typeof parsed.reason === "string") reason = parsed.reason;
+    // The per-field causes of a 422 Invalid (field, reason, message): callers name the field.
+    if (Array.isArray(parsed.details?.causes)) causes = parsed.details.causes;
   } catch {
     // Not a Status object (a proxy or a crashed server); keep the raw text.
   }
+  const details: Record<string, unknown> = {
+    status,
+    reason,
+    message,
+    method: req.method,
+    path: req.path,
+  };
+  if (causes !== undefined) details["causes"] = causes;
   return new GuardError(
     codeFor(status),
     `${req.method} ${req.path}: ${status} ${reason} ${message}`.replace(/ +/g, " "),
-    {
-      details: { status, reason, method: req.method, path: req.path },
-    },
+    { details },
   );
 }

@@ -71,7 +71,7 @@ async function leaseSpec(namespace: string): Promise<LeaseSpec> {
     namespace,
     name: "controller",
   });
-  return (lease?.["spec"] ?? {});
+  return lease?.["spec"] ?? {};
 }
 
 describe("leader election on a real Lease", () => {

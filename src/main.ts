@@ -11,11 +11,14 @@ import { kubeLeaseStore } from "./kube/lease-store.js";
 import { realClock, type Clock } from "./runtime/clock.js";
 import type { Component } from "./runtime/component.js";
 import { LeaderElector } from "./runtime/leader.js";
+import { createReconcilerComponent } from "./reconciler/component.js";
 import { createLogger, type Logger } from "./telemetry/log.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 
 // Each component lands with its own issue; until then asking for it is a clear error.
-const FACTORIES: Readonly<Partial<Record<ComponentName, ComponentFactory>>> = {};
+const FACTORIES: Readonly<Partial<Record<ComponentName, ComponentFactory>>> = {
+  reconciler: (ctx) => createReconcilerComponent(ctx),
+};
 
 const SERVICE_ACCOUNT_OF: Readonly<Record<ComponentName, keyof Config["serviceAccounts"]>> = {
   admission: "webhook",

@@ -16,6 +16,7 @@ const TOOLS = {
   kubeseal: { module: "kubeseal", package: "github.com/bitnami-labs/sealed-secrets/cmd/kubeseal" },
   gotemplate: { module: "kubeseal", package: "./gotemplate" },
   sops: { module: "sops", package: "github.com/getsops/sops/v3/cmd/sops" },
+  kustomize: { module: "kustomize", package: "sigs.k8s.io/kustomize/kustomize/v5" },
 } as const satisfies Record<string, GoTool>;
 
 export type GoToolName = keyof typeof TOOLS;

@@ -1,0 +1,105 @@
+import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../../errors.js";
+import type { KubeClient } from "../../kube/client.js";
+import { keyOf, type KubeObject, type ObjectRef } from "../../kube/objects.js";
+import { settleLimited } from "../concurrency.js";
+import type { DesiredObject } from "../desired.js";
+import { locate } from "../render/manifests.js";
+import { immutableRefusal } from "./immutable.js";
+
+/** What one apply did, in Flux's words: new to the inventory, changed, or a no-op. */
+export type ApplyAction = "created" | "configured" | "unchanged";
+
+/** How one server-side apply went. */
+export interface AppliedObject {
+  readonly desired: DesiredObject;
+  readonly live: KubeObject;
+  readonly action: ApplyAction;
+}
+
+export interface Applier {
+  readonly kube: KubeClient;
+  /** Applies in flight at once within a batch. */
+  readonly concurrency: number;
+  /** resourceVersion each object had after the last apply, by desired key (for "unchanged"). */
+  readonly lastVersions: ReadonlyMap<string, string>;
+  /** Desired keys of the inventory before this sync (for "created"). */
+  readonly known: ReadonlySet<string>;
+}
+
+export function describeObject(ref: ObjectRef): string {
+  return `${ref.kind} ${keyOf(ref)}`;
+}
+
+/** The API server's own words, without our "PATCH /apis/...: 422 Invalid" prefix. */
+function serverMessage(err: unknown): string {
+  if (isGuardError(err) && typeof err.details["message"] === "string") {
+    return err.details["message"];
+  }
+  return errorMessage(err);
+}
+
+/** Turns an apply failure into an error that names the object, its file and what to do. */
+export function applyError(obj: DesiredObject, err: unknown): GuardError {
+  const where = `${describeObject(obj.ref)} (${locate(obj)})`;
+  const refusal = isGuardError(err) ? immutableRefusal(obj.ref, err.details) : undefined;
+  if (refusal !== undefined) {
+    return new GuardError(
+      ErrorCodes.APPLY_IMMUTABLE_FIELD,
+      `${where}: ${refusal.field} is immutable: ${refusal.migration}`,
+      { cause: err, details: { field: refusal.field, object: describeObject(obj.ref) } },
+    );
+  }
+  // Validation messages can embed a whole object dump; the head says what is wrong.
+  const message = serverMessage(err).slice(0, 1500);
+  return new GuardError(ErrorCodes.APPLY_FAILED, `${where}: ${message}`, {
+    cause: err,
+    details: { object: describeObject(obj.ref) },
+  });
+}
+
+export async function applyObject(applier: Applier, obj: DesiredObject): Promise<AppliedObject> {
+  let live: KubeObject;
+  try {
+    live = await applier.kube.apply(obj.object, { force: true });
+  } catch (err: unknown) {
+    throw applyError(obj, err);
+  }
+  if (!applier.known.has(obj.key)) return { desired: obj, live, action: "created" };
+  const unchanged = applier.lastVersions.get(obj.key) === live.metadata.resourceVersion;
+  return { desired: obj, live, action: unchanged ? "unchanged" : "configured" };
+}
+
+/** One error for a batch: the first failure, with a count of the others. */
+function batchError(failures: readonly GuardError[]): GuardError | undefined {
+  const [first, ...rest] = failures;
+  if (first === undefined) return undefined;
+  if (rest.length === 0) return first;
+  return new GuardError(first.code, `${first.message} (and ${rest.length} more failed)`, {
+    cause: first,
+    details: { ...first.details, failed: failures.length },
+  });
+}
+
+/**
+ * Applies the batches in order, the objects of one batch concurrently. A batch with a failure
+ * stops the sync after the batch (the rest of it still applied), so the error lists what failed
+ * and nothing later in the order is applied on top of a broken prerequisite.
+ */
+export async function applyBatches(
+  applier: Applier,
+  batches: readonly (readonly DesiredObject[])[],
+  onApplied: (applied: AppliedObject) => void,
+): Promise<void> {
+  for (const batch of batches) {
+    const outcomes = await settleLimited(batch, applier.concurrency, (obj) =>
+      applyObject(applier, obj),
+    );
+    const failures: GuardError[] = [];
+    for (const outcome of outcomes) {
+      if (outcome.status === "fulfilled") onApplied(outcome.value);
+      else failures.push(outcome.reason as GuardError);
+    }
+    const error = batchError(failures);
+    if (error !== undefined) throw error;
+  }
+}

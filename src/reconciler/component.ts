@@ -1,0 +1,215 @@
+import { join } from "node:path";
+import type { ComponentContext } from "../component-context.js";
+import { errorMessage } from "../errors.js";
+import { Informer } from "../kube/informer.js";
+import { keyOf } from "../kube/objects.js";
+import type { Component } from "../runtime/component.js";
+import { runWorkers } from "../runtime/controller.js";
+import { WorkQueue } from "../runtime/queue.js";
+import { dependentsOf } from "./dependencies.js";
+import { DesiredStateStore } from "./desired-store.js";
+import { EventRecorder } from "./events.js";
+import type { GitSyncObject } from "./gitsync.js";
+import { apiReader } from "./health/read.js";
+import { GitSyncMetrics, reconcilerMetrics } from "./metrics.js";
+import { GITSYNC } from "./names.js";
+import { reconcileGitSync, type ReconcileContext } from "./reconcile.js";
+import type { SyncEnvironment } from "./sync.js";
+
+/** Settings that are not (yet) in Config; the defaults suit the container image. */
+export interface ReconcilerOptions {
+  /** The kustomize binary: a path, or a name found on searchPath. Default "kustomize". */
+  readonly kustomize?: string;
+  /** The git binary. Default "git". */
+  readonly git?: string;
+  /** PATH for git, ssh and kustomize (never inherited from the process). */
+  readonly searchPath?: string;
+  /** GitSyncs reconciled at once (one key is never reconciled twice at once). Default 4. */
+  readonly workers?: number;
+  /** Server-side applies in flight within one batch. Default 8. */
+  readonly concurrency?: number;
+  readonly gitTimeoutMs?: number;
+  readonly kustomizeTimeoutMs?: number;
+  /** How long a sync waits in place for Namespaces Active and CRDs Established. */
+  readonly definitionsTimeoutMs?: number;
+  readonly pollMs?: number;
+  readonly healthPollMs?: number;
+  readonly waitRequeueMs?: number;
+  readonly dependencyRequeueMs?: number;
+  readonly retryBaseMs?: number;
+  /**
+   * Where kustomize reads a decrypted copy of a checkout that holds SOPS files (removed after
+   * each build). "" (the default) means <stateDir>/reconciler/scratch; the chart can mount a
+   * memory-backed emptyDir there so plaintext never reaches a disk.
+   */
+  readonly scratchDir?: string;
+}
+
+export const DEFAULT_SEARCH_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+export const RECONCILER_DEFAULTS: Required<ReconcilerOptions> = {
+  kustomize: "kustomize",
+  git: "git",
+  searchPath: DEFAULT_SEARCH_PATH,
+  workers: 4,
+  concurrency: 8,
+  gitTimeoutMs: 120_000,
+  kustomizeTimeoutMs: 120_000,
+  definitionsTimeoutMs: 30_000,
+  pollMs: 250,
+  healthPollMs: 5_000,
+  waitRequeueMs: 5_000,
+  dependencyRequeueMs: 30_000,
+  retryBaseMs: 5_000,
+  scratchDir: "",
+};
+
+function changedSpec(obj: GitSyncObject, old: GitSyncObject | undefined): boolean {
+  return (
+    old === undefined ||
+    obj.metadata.generation !== old.metadata.generation ||
+    JSON.stringify(obj.metadata.annotations ?? {}) !==
+      JSON.stringify(old.metadata.annotations ?? {})
+  );
+}
+
+function changedConditions(obj: GitSyncObject, old: GitSyncObject | undefined): boolean {
+  return (
+    JSON.stringify(obj.status?.conditions ?? []) !== JSON.stringify(old?.status?.conditions ?? [])
+  );
+}
+
+/** The reconciler's folder under the product's state dir: Git caches, HOME, scratch. */
+export function reconcilerStateDir(stateDir: string): string {
+  return join(stateDir, "reconciler");
+}
+
+/** Resolves once the informer has synced, or at once when signal aborts (the API may be down). */
+function untilSyncedOrAborted(
+  informer: Informer<GitSyncObject>,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      resolve();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    void informer.waitForSync().then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
+}
+
+function syncEnvironment(ctx: ComponentContext, o: Required<ReconcilerOptions>): SyncEnvironment {
+  const stateDir = reconcilerStateDir(ctx.config.stateDir);
+  return {
+    kube: ctx.kube,
+    read: apiReader(ctx.kube),
+    clock: ctx.clock,
+    git: { git: o.git, searchPath: o.searchPath, stateDir, timeoutMs: o.gitTimeoutMs },
+    kustomize: {
+      kustomize: o.kustomize,
+      searchPath: o.searchPath,
+      homeDir: join(stateDir, "home"),
+      timeoutMs: o.kustomizeTimeoutMs,
+    },
+    concurrency: o.concurrency,
+    definitionsTimeoutMs: o.definitionsTimeoutMs,
+    pollMs: o.pollMs,
+    scratchDir: o.scratchDir === "" ? join(stateDir, "scratch") : o.scratchDir,
+  };
+}
+
+/** The GitSync component: one informer, one queue, workers that run reconcileGitSync. */
+export function createReconcilerComponent(
+  ctx: ComponentContext,
+  options: ReconcilerOptions = {},
+): Component {
+  const informer = new Informer<GitSyncObject>({
+    client: ctx.kube,
+    type: GITSYNC,
+    clock: ctx.clock,
+    onError: (err, attempt) => {
+      ctx.metrics.informerRestarts.inc({ resource: "gitsyncs" });
+      ctx.logger.warn({ err: errorMessage(err), attempt }, "gitsync informer restarting");
+    },
+  });
+  const o: Required<ReconcilerOptions> = { ...RECONCILER_DEFAULTS, ...options };
+  const env = syncEnvironment(ctx, o);
+  const metrics = new GitSyncMetrics(reconcilerMetrics(ctx.metrics.registry));
+  // Fresh memory for every leadership term: another leader may have synced meanwhile.
+  const reconcileContext = (): ReconcileContext => ({
+    env,
+    store: new DesiredStateStore(),
+    lookup: (namespace, name) => informer.get(name, namespace),
+    events: new EventRecorder({ kube: ctx.kube, clock: ctx.clock, logger: ctx.logger }),
+    metrics,
+    logger: ctx.logger,
+    timing: {
+      healthPollMs: o.healthPollMs,
+      waitRequeueMs: o.waitRequeueMs,
+      dependencyRequeueMs: o.dependencyRequeueMs,
+      retryBaseMs: o.retryBaseMs,
+    },
+  });
+  return {
+    name: "reconciler",
+    leaderOnly: true,
+    readiness: () => ({ "informer:gitsyncs": informer.synced() }),
+    async run(signal: AbortSignal): Promise<void> {
+      const queue = new WorkQueue<string>({ clock: ctx.clock });
+      const rc = reconcileContext();
+      const keyOfObj = (obj: GitSyncObject): string =>
+        keyOf({ namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" });
+      const wakeDependents = (obj: GitSyncObject): void => {
+        const target = { namespace: obj.metadata.namespace ?? "", name: obj.metadata.name ?? "" };
+        for (const key of dependentsOf(target, informer.list())) queue.add(key);
+      };
+      const unsubscribe = [
+        informer.on("add", (obj) => {
+          queue.add(keyOfObj(obj));
+        }),
+        informer.on("update", (obj, old) => {
+          // Our own status writes change neither generation nor annotations: no reconcile loop.
+          if (changedSpec(obj, old)) queue.add(keyOfObj(obj));
+          if (changedConditions(obj, old)) wakeDependents(obj);
+        }),
+        informer.on("delete", (obj) => {
+          queue.add(keyOfObj(obj));
+          wakeDependents(obj);
+        }),
+      ];
+      const controller = "gitsync";
+      try {
+        informer.start();
+        await untilSyncedOrAborted(informer, signal);
+        ctx.metrics.informerSynced.set({ resource: "gitsyncs" }, informer.synced() ? 1 : 0);
+        await runWorkers({
+          queue,
+          reconcile: (key, workerSignal) => reconcileGitSync(rc, key, workerSignal),
+          workers: o.workers,
+          signal,
+          clock: ctx.clock,
+          onResult: (key, outcome, durationMs, error) => {
+            ctx.metrics.reconcileTotal.inc({ controller, outcome });
+            ctx.metrics.reconcileDuration.observe({ controller }, durationMs / 1000);
+            ctx.metrics.workqueueDepth.set({ controller }, queue.len());
+            if (error !== undefined)
+              ctx.logger.warn(
+                { gitSync: key, outcome, err: errorMessage(error) },
+                "reconcile failed",
+              );
+          },
+        });
+      } finally {
+        for (const off of unsubscribe) off();
+        queue.shutDown();
+        await queue.drain();
+        await informer.stop();
+        ctx.metrics.informerSynced.set({ resource: "gitsyncs" }, 0);
+      }
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import type { AppliedObject } from "./apply/apply.js";
+import type { DesiredObject } from "./desired.js";
+import type { GitSyncStatus } from "./gitsync.js";
+import type { SyncMemory } from "./schedule.js";
+import type { Rendered } from "./sync.js";
+
+interface Entry {
+  memory?: SyncMemory;
+  /** The revision a waiting sync rendered, to resume without fetching again. */
+  rendered?: Rendered | undefined;
+  /** The status last written, with the uid of the GitSync it was written to. */
+  written?: { readonly uid: string | undefined; readonly status: GitSyncStatus };
+  desired: ReadonlyMap<string, DesiredObject>;
+  /** resourceVersion after our last apply, by desired key: tells "configured" from "unchanged". */
+  versions: Map<string, string>;
+}
+
+/** Which GitSync wants an object, and how. */
+export interface DesiredOwner {
+  readonly gitSync: string;
+  readonly desired: DesiredObject;
+}
+
+/**
+ * What Git says each object should be, per GitSync (key "namespace/name"), and the reverse
+ * index from an object (desiredKey) to its GitSync: self-heal looks an object up on a watch
+ * event and re-applies its desired state at once, without fetching or rendering.
+ * In memory only; a restart rebuilds it with the first sync of each GitSync.
+ */
+export class DesiredStateStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly owners = new Map<string, string>();
+
+  memory(gitSync: string): SyncMemory | undefined {
+    return this.entries.get(gitSync)?.memory;
+  }
+
+  remember(gitSync: string, memory: SyncMemory): void {
+    this.entry(gitSync).memory = memory;
+  }
+
+  rendered(gitSync: string): Rendered | undefined {
+    return this.entries.get(gitSync)?.rendered;
+  }
+
+  rememberRendered(gitSync: string, rendered: Rendered | undefined): void {
+    this.entry(gitSync).rendered = rendered;
+  }
+
+  /**
+   * The status this process last wrote to the GitSync with this uid. The informer's copy can lag
+   * behind our own write; the next sync must start from the inventory it wrote, or an object
+   * applied a moment ago could be missing from "previous" and never be pruned.
+   */
+  writtenStatus(gitSync: string, uid: string | undefined): GitSyncStatus | undefined {
+    const written = this.entries.get(gitSync)?.written;
+    return written !== undefined && written.uid === uid ? written.status : undefined;
+  }
+
+  rememberStatus(gitSync: string, uid: string | undefined, status: GitSyncStatus): void {
+    this.entry(gitSync).written = { uid, status };
+  }
+
+  /** Replaces the desired objects of gitSync (those of its last rendered revision). */
+  setDesired(gitSync: string, desired: readonly DesiredObject[]): void {
+    const entry = this.entry(gitSync);
+    for (const key of entry.desired.keys()) {
+      if (this.owners.get(key) === gitSync) this.owners.delete(key);
+    }
+    entry.desired = new Map(desired.map((d) => [d.key, d]));
+    for (const key of entry.desired.keys()) this.owners.set(key, gitSync);
+  }
+
+  desiredOf(gitSync: string): ReadonlyMap<string, DesiredObject> {
+    return this.entries.get(gitSync)?.desired ?? new Map();
+  }
+
+  /** The GitSync that owns the object with this desiredKey, and its desired state. */
+  ownerOf(objectKey: string): DesiredOwner | undefined {
+    const gitSync = this.owners.get(objectKey);
+    const desired =
+      gitSync === undefined ? undefined : this.entries.get(gitSync)?.desired.get(objectKey);
+    return gitSync === undefined || desired === undefined ? undefined : { gitSync, desired };
+  }
+
+  versions(gitSync: string): ReadonlyMap<string, string> {
+    return this.entries.get(gitSync)?.versions ?? new Map();
+  }
+
+  recordApplied(gitSync: string, applied: readonly AppliedObject[]): void {
+    const versions = this.entry(gitSync).versions;
+    for (const a of applied) {
+      const rv = a.live.metadata.resourceVersion;
+      if (rv !== undefined) versions.set(a.desired.key, rv);
+    }
+  }
+
+  forget(gitSync: string): void {
+    this.setDesired(gitSync, []);
+    this.entries.delete(gitSync);
+  }
+
+  private entry(gitSync: string): Entry {
+    let entry = this.entries.get(gitSync);
+    if (entry === undefined) {
+      entry = { desired: new Map(), versions: new Map() };
+      this.entries.set(gitSync, entry);
+    }
+    return entry;
+  }
+}

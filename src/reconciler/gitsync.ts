@@ -1,0 +1,149 @@
+import { ErrorCodes } from "../errors.js";
+import type { KubeObject, ObjectRef } from "../kube/objects.js";
+import type { Condition } from "../runtime/conditions.js";
+import { TerminalError } from "../runtime/result.js";
+import { parseDuration } from "./duration.js";
+import { GITSYNC } from "./names.js";
+
+/** What to check out. Exactly one kind; `head` is the remote's default branch. */
+export type GitRef =
+  | { readonly kind: "branch"; readonly name: string }
+  | { readonly kind: "tag"; readonly name: string }
+  | { readonly kind: "commit"; readonly name: string }
+  | { readonly kind: "head"; readonly name: "HEAD" };
+
+export interface DependencyRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** A GitSync's spec with every default filled in: the input of one sync. */
+export interface GitSyncSpec {
+  readonly url: string;
+  readonly ref: GitRef;
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly prune: boolean;
+  readonly pruneMaxPercent: number;
+  readonly selfHeal: boolean;
+  readonly suspend: boolean;
+  readonly targetNamespace?: string;
+  readonly secretName?: string;
+  readonly decryptionSecretName?: string;
+  readonly dependsOn: readonly DependencyRef[];
+}
+
+/** One inventory entry: an object this GitSync applied and owns. */
+export interface InventoryEntry {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface GitSyncStatus {
+  readonly observedGeneration?: number;
+  readonly lastAppliedRevision?: string;
+  readonly lastAttemptedRevision?: string;
+  readonly lastSyncTime?: string;
+  readonly inventory?: readonly InventoryEntry[];
+  readonly conditions?: readonly Condition[];
+}
+
+export type GitSyncObject = KubeObject & {
+  spec?: Record<string, unknown>;
+  status?: GitSyncStatus;
+};
+
+const ALLOWED_URL = /^((https?|ssh|file):\/\/.+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:.+)$/;
+
+export function gitSyncRef(namespace: string, name: string): ObjectRef {
+  return { ...GITSYNC, namespace, name };
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function parseRef(value: unknown): GitRef {
+  const ref = record(value);
+  const set = (["branch", "tag", "commit"] as const).filter((k) => text(ref[k]) !== undefined);
+  if (set.length > 1) throw new TerminalError(`spec.ref sets ${set.join(" and ")}: set only one`);
+  const kind = set[0];
+  if (kind === undefined) return { kind: "head", name: "HEAD" };
+  return { kind, name: text(ref[kind]) ?? "" };
+}
+
+function parseDependsOn(value: unknown, namespace: string): DependencyRef[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((item: unknown) => {
+    const dep = record(item);
+    const name = text(dep["name"]);
+    if (name === undefined) throw new TerminalError("spec.dependsOn entries need a name");
+    return { namespace: text(dep["namespace"]) ?? namespace, name };
+  });
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/**
+ * Reads a GitSync's spec with the CRD's defaults (the API server fills them, but an object
+ * written before a default existed may lack one). Input that no retry can fix throws
+ * TerminalError with a message naming the field.
+ */
+export function parseGitSyncSpec(obj: GitSyncObject): GitSyncSpec {
+  const spec = record(obj.spec);
+  const namespace = obj.metadata.namespace ?? "";
+  const url = text(spec["url"]);
+  if (url === undefined) throw new TerminalError("spec.url is required");
+  // The CRD's pattern says the same; checked again because git would run ext:: URLs as commands.
+  if (!ALLOWED_URL.test(url)) {
+    throw new TerminalError(
+      `spec.url ${JSON.stringify(url)} must be https://, http://, ssh://, file:// or user@host:path`,
+      { code: ErrorCodes.GIT_URL_INVALID },
+    );
+  }
+  const intervalText = text(spec["interval"]) ?? "1m";
+  const intervalMs = parseDuration(intervalText);
+  if (intervalMs === undefined || intervalMs < 1000) {
+    throw new TerminalError(`spec.interval ${JSON.stringify(intervalText)} must be at least 1s`);
+  }
+  const maxPercent = record(spec["pruneGuard"])["maxPercent"];
+  return {
+    url,
+    ref: parseRef(spec["ref"]),
+    path: text(spec["path"]) ?? ".",
+    intervalMs,
+    prune: spec["prune"] !== false,
+    pruneMaxPercent: typeof maxPercent === "number" ? maxPercent : 50,
+    selfHeal: spec["selfHeal"] !== false,
+    suspend: spec["suspend"] === true,
+    ...optional("targetNamespace", text(spec["targetNamespace"])),
+    ...optional("secretName", text(record(spec["secretRef"])["name"])),
+    ...optional(
+      "decryptionSecretName",
+      text(record(record(spec["decryption"])["secretRef"])["name"]),
+    ),
+    dependsOn: parseDependsOn(spec["dependsOn"], namespace),
+  };
+}
+
+/** "main@sha1:<id>", "v1.2.0@sha1:<id>", or "sha1:<id>" for a commit or HEAD (as Flux writes it). */
+export function formatRevision(ref: GitRef, commit: string): string {
+  return ref.kind === "branch" || ref.kind === "tag"
+    ? `${ref.name}@sha1:${commit}`
+    : `sha1:${commit}`;
+}
+
+/** The commit id of a revision formatRevision wrote. */
+export function commitOf(revision: string | undefined): string | undefined {
+  if (revision === undefined) return undefined;
+  const at = revision.lastIndexOf("sha1:");
+  return at < 0 ? undefined : revision.slice(at + "sha1:".length);
+}

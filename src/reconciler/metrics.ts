@@ -1,0 +1,98 @@
+import { Gauge, Histogram, type Registry } from "prom-client";
+import { metricName } from "../telemetry/metrics.js";
+
+/**
+ * The reconciler's metrics on the process registry: per-GitSync reconcile duration (Flux's
+ * gotk_reconcile_duration_seconds), Ready as a number (1 True, 0 False, -1 Unknown), and the
+ * applied revision as an info-style gauge (value 1, revision in a label).
+ */
+export interface ReconcilerMetrics {
+  readonly duration: Histogram<"namespace" | "name">;
+  readonly ready: Gauge<"namespace" | "name">;
+  readonly revision: Gauge<"namespace" | "name" | "revision">;
+}
+
+// A sync spans a cached fetch (tens of ms) to a large first apply (minutes).
+const BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180, 600];
+
+/** Registers the metrics, or returns those already on registry (one set per registry). */
+export function reconcilerMetrics(registry: Registry): ReconcilerMetrics {
+  const registers = [registry];
+  const durationName = metricName("gitsync_reconcile_duration_seconds");
+  const readyName = metricName("gitsync_ready");
+  const revisionName = metricName("gitsync_revision_info");
+  return {
+    duration:
+      (registry.getSingleMetric(durationName) as Histogram<"namespace" | "name"> | undefined) ??
+      new Histogram({
+        name: durationName,
+        help: "Time one GitSync reconcile took (fetch, render, apply, prune, health).",
+        labelNames: ["namespace", "name"] as const,
+        buckets: BUCKETS,
+        registers,
+      }),
+    ready:
+      (registry.getSingleMetric(readyName) as Gauge<"namespace" | "name"> | undefined) ??
+      new Gauge({
+        name: readyName,
+        help: "The GitSync's Ready condition: 1 True, 0 False, -1 Unknown.",
+        labelNames: ["namespace", "name"] as const,
+        registers,
+      }),
+    revision:
+      (registry.getSingleMetric(revisionName) as
+        Gauge<"namespace" | "name" | "revision"> | undefined) ??
+      new Gauge({
+        name: revisionName,
+        help: "The revision a GitSync last applied in full; the value is always 1.",
+        labelNames: ["namespace", "name", "revision"] as const,
+        registers,
+      }),
+  };
+}
+
+const READY_VALUE = { True: 1, False: 0, Unknown: -1 } as const;
+
+interface GitSyncId {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Records per-GitSync series and removes them when the GitSync goes (no stale series). */
+export class GitSyncMetrics {
+  private readonly metrics: ReconcilerMetrics;
+  /** The revision label each GitSync's info series carries now. */
+  private readonly revisions = new Map<string, string>();
+
+  constructor(metrics: ReconcilerMetrics) {
+    this.metrics = metrics;
+  }
+
+  observeDuration(id: GitSyncId, seconds: number): void {
+    this.metrics.duration.observe({ ...id }, seconds);
+  }
+
+  ready(id: GitSyncId, status: keyof typeof READY_VALUE): void {
+    this.metrics.ready.set({ ...id }, READY_VALUE[status]);
+  }
+
+  /** One revision series per GitSync: the old one goes when the revision moves. */
+  revision(id: GitSyncId, revision: string): void {
+    const key = `${id.namespace}/${id.name}`;
+    const previous = this.revisions.get(key);
+    if (previous !== undefined && previous !== revision) {
+      this.metrics.revision.remove({ ...id, revision: previous });
+    }
+    this.revisions.set(key, revision);
+    this.metrics.revision.set({ ...id, revision }, 1);
+  }
+
+  forget(id: GitSyncId): void {
+    const key = `${id.namespace}/${id.name}`;
+    this.metrics.ready.remove({ ...id });
+    this.metrics.duration.remove({ ...id });
+    const previous = this.revisions.get(key);
+    if (previous !== undefined) this.metrics.revision.remove({ ...id, revision: previous });
+    this.revisions.delete(key);
+  }
+}

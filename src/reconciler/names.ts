@@ -1,0 +1,24 @@
+/** The annotations and labels the reconciler reads and writes (prefix fixed by DESIGN.md). */
+
+export const GITSYNC = { apiVersion: "gitops-guard.io/v1alpha1", kind: "GitSync" } as const;
+
+/** Owner labels on every applied object; prune deletes only objects that still carry both. */
+export const OWNER_NAME_LABEL = "gitops-guard.io/gitsync-name";
+export const OWNER_NAMESPACE_LABEL = "gitops-guard.io/gitsync-namespace";
+
+/** Wave of an object; Argo CD's annotation is honoured so Argo repositories migrate as they are. */
+export const SYNC_WAVE_ANNOTATION = "gitops-guard.io/sync-wave";
+export const ARGO_SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave";
+
+/** `PreSync` on a Job: it runs, and must succeed, before anything else of the sync. */
+export const HOOK_ANNOTATION = "gitops-guard.io/hook";
+export const PRESYNC_HOOK = "PreSync";
+
+/** `disabled` keeps an object in the cluster when it leaves Git. */
+export const PRUNE_ANNOTATION = "gitops-guard.io/prune";
+
+/** On a GitSync: the commit id for which the prune guard may be exceeded, once. */
+export const PRUNE_APPROVED_ANNOTATION = "gitops-guard.io/prune-approved";
+
+/** On a GitSync: any new value asks for a sync now (as Flux's reconcile.fluxcd.io/requestedAt). */
+export const REQUESTED_AT_ANNOTATION = "gitops-guard.io/requested-at";

@@ -1,0 +1,226 @@
+import { ErrorCodes, isGuardError } from "../errors.js";
+import { parseKey } from "../kube/objects.js";
+import { findCondition } from "../runtime/conditions.js";
+import { done, isTerminalError, requeueAfter, type ReconcileResult } from "../runtime/result.js";
+import type { Logger } from "../telemetry/log.js";
+import { blockingDependencies, type GitSyncLookup } from "./dependencies.js";
+import type { DesiredStateStore } from "./desired-store.js";
+import type { EventRecorder } from "./events.js";
+import {
+  parseGitSyncSpec,
+  type GitSyncObject,
+  type GitSyncSpec,
+  type GitSyncStatus,
+} from "./gitsync.js";
+import { summarizeHealth } from "./health/aggregate.js";
+import { readHealth } from "./health/read.js";
+import { readInventory } from "./inventory.js";
+import { memoryAfter, rememberResult } from "./remember.js";
+import type { GitSyncMetrics } from "./metrics.js";
+import { GITSYNC } from "./names.js";
+import { healthVerdict, outcomeOf, type EventNote } from "./outcome.js";
+import {
+  annotationsOf,
+  healthDelay,
+  nextDelay,
+  nextAction,
+  type SyncMemory,
+  type Timing,
+} from "./schedule.js";
+import { nextStatus, statusEqual, type StatusUpdate, type Verdict } from "./status.js";
+import { syncGitSync, type SyncEnvironment } from "./sync.js";
+
+/** What reconciling one GitSync needs; built once by the component. */
+export interface ReconcileContext {
+  readonly env: SyncEnvironment;
+  readonly store: DesiredStateStore;
+  readonly lookup: GitSyncLookup;
+  readonly events: EventRecorder;
+  readonly metrics: GitSyncMetrics;
+  readonly logger: Logger;
+  readonly timing: Timing;
+}
+
+interface Target {
+  readonly key: string;
+  readonly id: { readonly namespace: string; readonly name: string };
+  readonly obj: GitSyncObject;
+}
+
+/** The GitSync's status as of our last write (the informer's copy may not have it yet). */
+function currentStatus(ctx: ReconcileContext, target: Target): GitSyncStatus | undefined {
+  return ctx.store.writtenStatus(target.key, target.obj.metadata.uid) ?? target.obj.status;
+}
+
+/**
+ * Writes the status when it changed (an unchanged status is never written: no event loop). It is
+ * skipped only when both our last write and the informer's copy already say the same.
+ */
+async function writeStatus(
+  ctx: ReconcileContext,
+  target: Target,
+  update: StatusUpdate,
+): Promise<void> {
+  const base = currentStatus(ctx, target);
+  const next = nextStatus(base, update, ctx.env.clock.now());
+  if (statusEqual(base, next) && statusEqual(target.obj.status, next)) return;
+  try {
+    await ctx.env.kube.applyStatus({
+      ...GITSYNC,
+      metadata: { name: target.id.name, namespace: target.id.namespace },
+      status: next,
+    });
+    ctx.store.rememberStatus(target.key, target.obj.metadata.uid, next);
+  } catch (err: unknown) {
+    // Deleted meanwhile: the informer's delete event cleans up.
+    if (!isGuardError(err, ErrorCodes.KUBE_NOT_FOUND)) throw err;
+  }
+}
+
+/** An Event when health flips: Degraded is a warning, recovery is news. */
+function healthEvents(before: GitSyncStatus | undefined, after: Verdict | undefined): EventNote[] {
+  const previous = findCondition(before?.conditions, "Healthy");
+  if (after === undefined || previous?.status === after.status) return [];
+  if (after.status === "True")
+    return [{ type: "Normal", reason: "Healthy", message: after.message }];
+  return after.reason === "Degraded"
+    ? [{ type: "Warning", reason: "HealthDegraded", message: after.message }]
+    : [];
+}
+
+async function recordEvents(
+  ctx: ReconcileContext,
+  target: Target,
+  notes: readonly EventNote[],
+): Promise<void> {
+  for (const note of notes) {
+    const log = { gitSync: target.key, reason: note.reason, message: note.message };
+    if (note.type === "Warning") ctx.logger.warn(log, "gitsync");
+    else ctx.logger.info(log, "gitsync");
+    await ctx.events.record(target.obj, note);
+  }
+}
+
+async function failSpec(
+  ctx: ReconcileContext,
+  target: Target,
+  reason: string,
+  message: string,
+): Promise<void> {
+  const ready: Verdict = { status: "False", reason, message };
+  await writeStatus(ctx, target, { generation: target.obj.metadata.generation, ready });
+  ctx.metrics.ready(target.id, "False");
+  await recordEvents(ctx, target, [{ type: "Warning", reason, message }]);
+}
+
+async function healthPass(
+  ctx: ReconcileContext,
+  target: Target,
+  spec: GitSyncSpec,
+  memory: SyncMemory,
+): Promise<ReconcileResult> {
+  const now = ctx.env.clock.now();
+  if (memory.healthy) return requeueAfter(healthDelay(memory, spec.intervalMs, now, ctx.timing));
+  const refs = [...ctx.store.desiredOf(target.key).values()].map((d) => d.ref);
+  const summary = summarizeHealth(await readHealth(ctx.env.read, refs, ctx.env.concurrency));
+  const next = { ...memory, healthy: summary.status === "Healthy" };
+  ctx.store.remember(target.key, next);
+  const healthy = healthVerdict(summary);
+  const before = currentStatus(ctx, target);
+  await writeStatus(ctx, target, { generation: target.obj.metadata.generation, healthy });
+  await recordEvents(ctx, target, healthEvents(before, healthy));
+  return requeueAfter(healthDelay(next, spec.intervalMs, ctx.env.clock.now(), ctx.timing));
+}
+
+/** A sync; resume applies the revision a waiting sync already rendered, without fetching. */
+async function sync(
+  ctx: ReconcileContext,
+  target: Target,
+  spec: GitSyncSpec,
+  run: { readonly signal: AbortSignal; readonly resume: boolean },
+): Promise<ReconcileResult> {
+  const memory = ctx.store.memory(target.key);
+  const rendered = run.resume ? ctx.store.rendered(target.key) : undefined;
+  const before = currentStatus(ctx, target);
+  const result = await syncGitSync(ctx.env, {
+    ...target.id,
+    spec,
+    previous: readInventory(before?.inventory),
+    pruneApproval: annotationsOf(target.obj).pruneApproval,
+    lastVersions: ctx.store.versions(target.key),
+    signal: run.signal,
+    ...(rendered === undefined ? {} : { rendered }),
+  });
+  rememberResult(ctx.store, target.key, result);
+  const outcome = outcomeOf(result, target.id, target.obj.metadata.generation);
+  const now = ctx.env.clock.now();
+  const next = memoryAfter(target.obj, memory, {
+    ...outcome,
+    end: result.kind,
+    now,
+    fetched: rendered === undefined,
+  });
+  ctx.store.remember(target.key, next);
+  await writeStatus(ctx, target, { ...outcome.status, syncedAt: now });
+  await recordEvents(ctx, target, [
+    ...outcome.events,
+    ...healthEvents(before, outcome.status.healthy),
+  ]);
+  ctx.metrics.ready(target.id, outcome.status.ready?.status ?? "Unknown");
+  if (outcome.complete && result.kind === "synced")
+    ctx.metrics.revision(target.id, result.fetched.revision);
+  return requeueAfter(nextDelay(result.kind, next, spec.intervalMs, ctx.timing));
+}
+
+async function reconcileTarget(
+  ctx: ReconcileContext,
+  target: Target,
+  signal: AbortSignal,
+): Promise<ReconcileResult> {
+  let spec: GitSyncSpec;
+  try {
+    spec = parseGitSyncSpec(target.obj);
+  } catch (err: unknown) {
+    if (!isTerminalError(err)) throw err;
+    // Only a change to the spec can fix it, and that change wakes this key again.
+    await failSpec(ctx, target, "InvalidSpec", err.message);
+    return done();
+  }
+  if (spec.suspend) return done();
+  const blocked = blockingDependencies(spec.dependsOn, ctx.lookup);
+  if (blocked !== undefined) {
+    const ready: Verdict = { status: "False", reason: "DependencyNotReady", message: blocked };
+    await writeStatus(ctx, target, { generation: target.obj.metadata.generation, ready });
+    ctx.metrics.ready(target.id, "False");
+    await recordEvents(ctx, target, [{ type: "Normal", reason: ready.reason, message: blocked }]);
+    return requeueAfter(Math.min(ctx.timing.dependencyRequeueMs, spec.intervalMs));
+  }
+  const memory = ctx.store.memory(target.key);
+  const action = nextAction(memory, target.obj, spec.intervalMs, ctx.env.clock.now());
+  if (action === "health" && memory !== undefined) return healthPass(ctx, target, spec, memory);
+  return sync(ctx, target, spec, { signal, resume: action === "resume" });
+}
+
+/** Reconciles the GitSync with this work-queue key ("namespace/name") from the informer cache. */
+export async function reconcileGitSync(
+  ctx: ReconcileContext,
+  key: string,
+  signal: AbortSignal,
+): Promise<ReconcileResult> {
+  const { namespace = "", name } = parseKey(key);
+  const obj = ctx.lookup(namespace, name);
+  const id = { namespace, name };
+  if (obj === undefined) {
+    // Deleted: forget it. Its objects stay in the cluster (no finalizer-driven cleanup yet).
+    ctx.store.forget(key);
+    ctx.events.forget(key);
+    ctx.metrics.forget(id);
+    return done();
+  }
+  const started = ctx.env.clock.now();
+  try {
+    return await reconcileTarget(ctx, { key, id, obj }, signal);
+  } finally {
+    ctx.metrics.observeDuration(id, (ctx.env.clock.now() - started) / 1000);
+  }
+}

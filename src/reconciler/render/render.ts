@@ -1,0 +1,98 @@
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ErrorCodes, GuardError } from "../../errors.js";
+import { decryptedCopy, findSopsFiles } from "./decrypted-copy.js";
+import { kustomizeBuild, type KustomizeSettings } from "./kustomize.js";
+import { isSopsDocument, locate, parseManifests, type RenderedObject } from "./manifests.js";
+import { isSopsFile, type SopsFiles } from "./sops.js";
+import { planRender, resolveInside, type RenderPlan } from "./walk.js";
+
+export interface RenderInput {
+  /** The checkout's root. */
+  readonly root: string;
+  /** spec.path, relative to root. */
+  readonly path: string;
+  readonly kustomize: KustomizeSettings;
+  /** The GitSync's SOPS keys; absent when spec.decryption is not set. */
+  readonly sops?: SopsFiles;
+  /** Where a decrypted copy for kustomize may be made (tmpfs when there is one). */
+  readonly scratchDir: string;
+}
+
+// One manifest file larger than this is not configuration; refuse it instead of running out of memory.
+const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+function notConfigured(file: string): GuardError {
+  return new GuardError(
+    ErrorCodes.RENDER_SOPS_UNAVAILABLE,
+    `${file} is SOPS-encrypted and spec.decryption.secretRef is not set`,
+  );
+}
+
+/** Reads one manifest file; a SOPS file is decrypted in memory (MAC verified) first. */
+async function readManifest(input: RenderInput, file: string): Promise<RenderedObject[]> {
+  const full = join(input.root, file);
+  if ((await stat(full)).size > MAX_FILE_BYTES) {
+    throw new GuardError(
+      ErrorCodes.RENDER_OBJECT_INVALID,
+      `${file} is larger than ${MAX_FILE_BYTES} bytes`,
+    );
+  }
+  const content = await readFile(full);
+  if (!isSopsFile(file, content)) return parseManifests(content.toString("utf8"), file);
+  if (input.sops === undefined) throw notConfigured(file);
+  const plain = await input.sops.decrypt(file, content);
+  return parseManifests(
+    typeof plain === "string" ? plain : Buffer.from(plain).toString("utf8"),
+    file,
+  );
+}
+
+/** Builds every Kustomize root, from a decrypted copy when the repository holds SOPS files. */
+async function buildKustomizations(
+  input: RenderInput,
+  plan: RenderPlan,
+): Promise<RenderedObject[]> {
+  if (plan.kustomizations.length === 0) return [];
+  const encrypted = await findSopsFiles(input.root);
+  const copy =
+    encrypted.length === 0
+      ? undefined
+      : await decryptedCopy(input.root, encrypted, input.sops, input.scratchDir);
+  const root = copy?.root ?? input.root;
+  try {
+    const items: RenderedObject[] = [];
+    for (const dir of plan.kustomizations) {
+      items.push(...(await kustomizeBuild(root, dir, input.kustomize)));
+    }
+    return items;
+  } finally {
+    await copy?.remove();
+  }
+}
+
+/** A document still carrying SOPS metadata after rendering would be applied as ciphertext. */
+function refuseEncrypted(items: readonly RenderedObject[]): void {
+  const left = items.find((item) => isSopsDocument(item.object));
+  if (left === undefined) return;
+  throw new GuardError(
+    ErrorCodes.RENDER_SOPS_FAILED,
+    `${locate(left)}: ${left.object.kind} ${left.object.metadata.name ?? ""} is still SOPS-encrypted ` +
+      "after rendering (only whole .yaml, .json, .env and .ini files are decrypted)",
+  );
+}
+
+/**
+ * Renders spec.path of a checkout: plain manifest files in path order, then each Kustomize root.
+ * SOPS files are decrypted, MAC verified, before they are parsed or built. Every error names
+ * the file (and line when there is one).
+ */
+export async function renderSource(input: RenderInput): Promise<RenderedObject[]> {
+  const dir = await resolveInside(input.root, input.path);
+  const plan = await planRender(input.root, dir);
+  const items: RenderedObject[] = [];
+  for (const file of plan.files) items.push(...(await readManifest(input, file)));
+  items.push(...(await buildKustomizations(input, plan)));
+  refuseEncrypted(items);
+  return items;
+}

@@ -1,0 +1,256 @@
+import { ErrorCodes, GuardError, errorMessage } from "../errors.js";
+import type { KubeClient } from "../kube/client.js";
+import type { KubeObject } from "../kube/objects.js";
+import type { Clock } from "../runtime/clock.js";
+import type { AppliedObject } from "./apply/apply.js";
+import { runPhases } from "./apply/phases.js";
+import { planPhases } from "./apply/plan.js";
+import { prune, type PruneResult } from "./apply/prune.js";
+import { pruneApproved, pruneCandidates } from "./apply/prune-plan.js";
+import { resolveScopes } from "./apply/scopes.js";
+import { buildDesired, desiredKey, inventoryEntryOf, type DesiredObject } from "./desired.js";
+import { formatRevision, type GitSyncSpec, type InventoryEntry } from "./gitsync.js";
+import { summarizeHealth, type HealthSummary } from "./health/aggregate.js";
+import { readHealth, type LiveReader } from "./health/read.js";
+import { mergeInventory } from "./inventory.js";
+import { reasonFor } from "./reasons.js";
+import type { KustomizeSettings } from "./render/kustomize.js";
+import { renderSource } from "./render/render.js";
+import { ageKeysFromSecret, sopsFiles, type SopsFiles } from "./render/sops.js";
+import { fetchGitSource, type GitSettings } from "./source/source.js";
+
+/** Everything a sync needs from the component, fixed for its lifetime. */
+export interface SyncEnvironment {
+  readonly kube: KubeClient;
+  readonly read: LiveReader;
+  readonly clock: Clock;
+  readonly git: GitSettings;
+  readonly kustomize: Omit<KustomizeSettings, "signal">;
+  readonly concurrency: number;
+  readonly definitionsTimeoutMs: number;
+  readonly pollMs: number;
+  /** Where kustomize may read a decrypted copy of a checkout (see ReconcilerOptions.scratchDir). */
+  readonly scratchDir: string;
+}
+
+export interface SyncRequest {
+  readonly namespace: string;
+  readonly name: string;
+  readonly spec: GitSyncSpec;
+  readonly previous: readonly InventoryEntry[];
+  /** The GitSync's gitops-guard.io/prune-approved annotation. */
+  readonly pruneApproval: string | undefined;
+  readonly lastVersions: ReadonlyMap<string, string>;
+  readonly signal: AbortSignal;
+  /** A revision already fetched and rendered, to apply again without asking Git (resume). */
+  readonly rendered?: Rendered;
+}
+
+/** A fetched and rendered revision. */
+export interface Rendered {
+  readonly fetched: Fetched;
+  readonly desired: readonly DesiredObject[];
+}
+
+export type SyncStage = "source" | "render" | "apply" | "prune";
+
+export interface Fetched {
+  readonly revision: string;
+  readonly commit: string;
+}
+
+export type SyncResult =
+  | {
+      readonly kind: "failed";
+      readonly stage: SyncStage;
+      readonly reason: string;
+      readonly error: unknown;
+      readonly fetched?: Fetched;
+      readonly inventory: readonly InventoryEntry[];
+      readonly applied: readonly AppliedObject[];
+    }
+  | {
+      readonly kind: "waiting";
+      readonly reason: string;
+      readonly message: string;
+      readonly fetched: Fetched;
+      readonly desired: readonly DesiredObject[];
+      readonly inventory: readonly InventoryEntry[];
+      readonly applied: readonly AppliedObject[];
+    }
+  | {
+      readonly kind: "synced";
+      readonly fetched: Fetched;
+      readonly desired: readonly DesiredObject[];
+      readonly inventory: readonly InventoryEntry[];
+      readonly applied: readonly AppliedObject[];
+      readonly pruned: PruneResult;
+      readonly health: HealthSummary;
+    };
+
+class StageError extends Error {
+  readonly stage: SyncStage;
+  constructor(stage: SyncStage, cause: unknown) {
+    super(errorMessage(cause), { cause });
+    this.stage = stage;
+  }
+}
+
+async function stage<T>(name: SyncStage, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err: unknown) {
+    throw new StageError(name, err);
+  }
+}
+
+/** The GitSync's SOPS keys (spec.decryption.secretRef), read fresh for every sync. */
+async function sopsFor(env: SyncEnvironment, req: SyncRequest): Promise<SopsFiles | undefined> {
+  const name = req.spec.decryptionSecretName;
+  if (name === undefined) return undefined;
+  const secret = await env.kube.get<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: "v1",
+    kind: "Secret",
+    namespace: req.namespace,
+    name,
+  });
+  if (secret === undefined) {
+    throw new GuardError(
+      ErrorCodes.RENDER_SOPS_FAILED,
+      `Secret ${req.namespace}/${name} (spec.decryption.secretRef) does not exist`,
+    );
+  }
+  return sopsFiles(await ageKeysFromSecret(`${req.namespace}/${name}`, secret.data ?? {}));
+}
+
+async function fetchAndRender(env: SyncEnvironment, req: SyncRequest): Promise<Rendered> {
+  if (req.rendered !== undefined) return req.rendered;
+  const source = await stage("source", () =>
+    fetchGitSource({ kube: env.kube, settings: env.git, ...req }),
+  );
+  const fetched = { commit: source.commit, revision: formatRevision(req.spec.ref, source.commit) };
+  const desired = await stage("render", async () => {
+    const sops = await sopsFor(env, req);
+    const items = await renderSource({
+      root: source.dir,
+      path: req.spec.path,
+      kustomize: { ...env.kustomize, signal: req.signal },
+      scratchDir: env.scratchDir,
+      ...(sops === undefined ? {} : { sops }),
+    });
+    const scopes = await resolveScopes(env.kube, items);
+    const owner = { namespace: req.namespace, name: req.name };
+    const target = req.spec.targetNamespace;
+    return buildDesired(items, {
+      owner,
+      scopes,
+      ...(target === undefined ? {} : { targetNamespace: target }),
+    });
+  });
+  return { fetched, desired };
+}
+
+async function pruneStale(
+  env: SyncEnvironment,
+  req: SyncRequest,
+  desired: readonly DesiredObject[],
+  commit: string,
+): Promise<PruneResult> {
+  const candidates = pruneCandidates(req.previous, new Set(desired.map((d) => d.key)));
+  if (!req.spec.prune || candidates.length === 0)
+    return { deleted: [], kept: [], released: candidates };
+  return prune(
+    {
+      kube: env.kube,
+      read: env.read,
+      owner: { namespace: req.namespace, name: req.name },
+      concurrency: env.concurrency,
+    },
+    candidates,
+    {
+      inventory: req.previous.length,
+      maxPercent: req.spec.pruneMaxPercent,
+      approved: pruneApproved(req.pruneApproval, commit),
+    },
+  );
+}
+
+/**
+ * One sync of a GitSync: fetch, render, apply in order, prune, judge health. It never throws:
+ * every failure comes back with the stage it happened in, and the inventory still lists every
+ * object applied (so a later sync can prune it).
+ */
+export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promise<SyncResult> {
+  const applied: AppliedObject[] = [];
+  let fetched: Fetched | undefined;
+  const inventory = (): InventoryEntry[] =>
+    mergeInventory(
+      req.previous,
+      applied.map((a) => inventoryEntryOf(a.desired.ref)),
+    );
+  try {
+    const rendered = await fetchAndRender(env, req);
+    fetched = rendered.fetched;
+    const { desired } = rendered;
+    const phases = await stage("render", () => Promise.resolve(planPhases(desired)));
+    const deps = {
+      applier: {
+        kube: env.kube,
+        concurrency: env.concurrency,
+        lastVersions: req.lastVersions,
+        known: new Set(req.previous.map(desiredKey)),
+      },
+      read: env.read,
+      clock: env.clock,
+      signal: req.signal,
+      definitionsTimeoutMs: env.definitionsTimeoutMs,
+      pollMs: env.pollMs,
+    };
+    const outcome = await stage("apply", () => runPhases(deps, phases, (a) => applied.push(a)));
+    if (outcome.kind === "failed") {
+      return {
+        kind: "failed",
+        stage: "apply",
+        reason: outcome.reason,
+        error: outcome.error,
+        fetched,
+        inventory: inventory(),
+        applied,
+      };
+    }
+    if (outcome.kind === "waiting") {
+      return { ...outcome, fetched, desired, inventory: inventory(), applied };
+    }
+    const pruned = await stage("prune", () =>
+      pruneStale(env, req, desired, rendered.fetched.commit),
+    );
+    const kept = mergeInventory(
+      desired.map((d) => inventoryEntryOf(d.ref)),
+      pruned.kept,
+    );
+    const health = summarizeHealth(
+      await readHealth(
+        env.read,
+        desired.map((d) => d.ref),
+        env.concurrency,
+      ),
+    );
+    return { kind: "synced", fetched, desired, inventory: kept, applied, pruned, health };
+  } catch (err: unknown) {
+    const failedStage = err instanceof StageError ? err.stage : "apply";
+    const cause = err instanceof StageError ? err.cause : err;
+    const reason = reasonFor(
+      cause,
+      failedStage === "source" ? "GitFetchFailed" : "ReconcileFailed",
+    );
+    const base = {
+      kind: "failed" as const,
+      stage: failedStage,
+      reason,
+      error: cause,
+      inventory: inventory(),
+      applied,
+    };
+    return fetched === undefined ? base : { ...base, fetched };
+  }
+}

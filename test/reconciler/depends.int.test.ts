@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testNamespace } from "../envtest/context.js";
+import { GitRepo } from "./helpers/git-repo.js";
+import {
+  condition,
+  exists,
+  putGitSync,
+  requestSync,
+  startReconciler,
+  waitForApplied,
+  waitForGitSync,
+  type Harness,
+} from "./helpers/harness.js";
+import { configMap, deployment, yaml } from "./helpers/manifests.js";
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startReconciler();
+});
+afterAll(async () => {
+  await harness.stop();
+});
+
+describe("GitSync dependsOn and suspend", () => {
+  it("waits until the GitSync it depends on is Ready and Healthy", async () => {
+    const ns = await testNamespace("deps");
+    const infra = await GitRepo.create();
+    const apps = await GitRepo.create();
+    const i1 = await infra.commit("db", { "db.yaml": yaml(deployment("db", 1)) });
+    const a1 = await apps.commit("app", { "app.yaml": yaml(configMap("app", { v: "1" })) });
+    await putGitSync(ns, "infra", { url: infra.url });
+    await putGitSync(ns, "apps", { url: apps.url, dependsOn: [{ name: "infra" }] });
+
+    // infra applies, but its Deployment never becomes Available (no kubelet): apps must wait.
+    await waitForApplied(ns, "infra", i1);
+    const blocked = await waitForGitSync(
+      ns,
+      "apps",
+      "DependencyNotReady",
+      (o) => condition(o, "Ready")?.reason === "DependencyNotReady",
+    );
+    expect(condition(blocked, "Ready")?.message).toContain(`GitSync ${ns}/infra is not Healthy`);
+    expect(await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "app" })).toBe(
+      false,
+    );
+
+    const i2 = await infra.commit("scale to zero", { "db.yaml": yaml(deployment("db", 0)) });
+    await requestSync(ns, "infra");
+    await waitForApplied(ns, "infra", i2);
+    await waitForApplied(ns, "apps", a1);
+    expect(await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "app" })).toBe(
+      true,
+    );
+  });
+
+  it("applies nothing while suspended, and catches up once resumed", async () => {
+    const ns = await testNamespace("suspend");
+    const repo = await GitRepo.create();
+    const c1 = await repo.commit("one", { "cm.yaml": yaml(configMap("first", { v: "1" })) });
+    await putGitSync(ns, "paused", { url: repo.url });
+    await waitForApplied(ns, "paused", c1);
+
+    await putGitSync(ns, "paused", { url: repo.url, suspend: true });
+    const c2 = await repo.commit("two", { "cm2.yaml": yaml(configMap("second", { v: "1" })) });
+    await requestSync(ns, "paused");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(
+      await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "second" }),
+    ).toBe(false);
+
+    await putGitSync(ns, "paused", { url: repo.url, suspend: false });
+    await waitForApplied(ns, "paused", c2);
+    expect(
+      await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "second" }),
+    ).toBe(true);
+  });
+});

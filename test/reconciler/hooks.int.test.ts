@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KubeObject } from "../../src/kube/objects.js";
+import { clientAs, eventually, testNamespace } from "../envtest/context.js";
+import { GitRepo } from "./helpers/git-repo.js";
+import {
+  condition,
+  eventsOf,
+  exists,
+  putGitSync,
+  requestSync,
+  startReconciler,
+  waitForApplied,
+  waitForGitSync,
+  type Harness,
+} from "./helpers/harness.js";
+import { configMap, job, yaml } from "./helpers/manifests.js";
+
+const JOB = { apiVersion: "batch/v1", kind: "Job" } as const;
+const PRESYNC = { "gitops-guard.io/hook": "PreSync" };
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startReconciler();
+});
+afterAll(async () => {
+  await harness.stop();
+});
+
+type JobObject = KubeObject & { status?: { startTime?: string } };
+
+/** Finishes a Job through its status subresource, as the job controller would after its Pod ran. */
+async function finishJob(
+  namespace: string,
+  name: string,
+  outcome: "Failed" | "Complete",
+): Promise<void> {
+  const admin = clientAs("admin");
+  let live: JobObject | undefined;
+  await eventually(`Job ${name} to be started by the job controller`, async () => {
+    live = await admin.get<JobObject>({ ...JOB, namespace, name });
+    return live?.status?.startTime !== undefined;
+  });
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const condition = (type: string, reason: string): object => ({
+    type,
+    status: "True",
+    reason,
+    message: `test: ${reason}`,
+    lastTransitionTime: now,
+  });
+  const status =
+    outcome === "Failed"
+      ? {
+          active: 0,
+          failed: 1,
+          conditions: [
+            condition("FailureTarget", "BackoffLimitExceeded"),
+            condition("Failed", "BackoffLimitExceeded"),
+          ],
+        }
+      : {
+          active: 0,
+          succeeded: 1,
+          completionTime: now,
+          conditions: [
+            condition("SuccessCriteriaMet", "CompletionsReached"),
+            condition("Complete", "CompletionsReached"),
+          ],
+        };
+  await admin.patchStatus({ ...JOB, namespace, name }, status);
+}
+
+describe("PreSync hooks and immutable fields", () => {
+  it("stops the sync when a PreSync Job fails, and runs a changed hook again before the rest", async () => {
+    const ns = await testNamespace("hook");
+    const repo = await GitRepo.create();
+    await repo.commit("with hook", {
+      "migrate.yaml": yaml(job("migrate", PRESYNC)),
+      "app.yaml": yaml(configMap("app", { v: "1" })),
+    });
+    await putGitSync(ns, "hooked", { url: repo.url });
+    const running = await waitForGitSync(
+      ns,
+      "hooked",
+      "PreSyncHookRunning",
+      (o) => condition(o, "Ready")?.reason === "PreSyncHookRunning",
+    );
+    expect(condition(running, "Ready")?.message).toBe(
+      `waiting for PreSync Job ${ns}/migrate to complete`,
+    );
+    expect(await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "app" })).toBe(
+      false,
+    );
+
+    await finishJob(ns, "migrate", "Failed");
+    const failed = await waitForGitSync(
+      ns,
+      "hooked",
+      "PreSyncHookFailed",
+      (o) => condition(o, "Ready")?.reason === "PreSyncHookFailed",
+    );
+    expect(condition(failed, "Ready")?.status).toBe("False");
+    expect(condition(failed, "Ready")?.message).toContain(`PreSync Job ${ns}/migrate failed`);
+    expect(await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "app" })).toBe(
+      false,
+    );
+    expect(
+      (await eventsOf(ns, "hooked")).some(
+        (e) => e.type === "Warning" && e.reason === "PreSyncHookFailed",
+      ),
+    ).toBe(true);
+
+    // A fixed hook (new image: a new template) is deleted and created again, then must succeed.
+    const first = await clientAs("admin").get({ ...JOB, namespace: ns, name: "migrate" });
+    const c2 = await repo.commit("fix hook", {
+      "migrate.yaml": yaml(job("migrate", PRESYNC, "registry.example/migrate:2")),
+    });
+    await requestSync(ns, "hooked");
+    await eventually("the hook Job to be recreated", async () => {
+      const again = await clientAs("admin").get({ ...JOB, namespace: ns, name: "migrate" });
+      return again !== undefined && again.metadata.uid !== first?.metadata.uid;
+    });
+    await finishJob(ns, "migrate", "Complete");
+    await waitForApplied(ns, "hooked", c2);
+    expect(await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "app" })).toBe(
+      true,
+    );
+  });
+
+  it("turns an immutable-field refusal into a condition naming the field and the migration", async () => {
+    const ns = await testNamespace("immutable");
+    const repo = await GitRepo.create();
+    const c1 = await repo.commit("job", { "job.yaml": yaml(job("report")) });
+    await putGitSync(ns, "jobs", { url: repo.url });
+    await waitForApplied(ns, "jobs", c1);
+
+    await repo.commit("new image", {
+      "job.yaml": yaml(job("report", {}, "registry.example/migrate:2")),
+    });
+    await requestSync(ns, "jobs");
+    const refused = await waitForGitSync(
+      ns,
+      "jobs",
+      "ImmutableField",
+      (o) => condition(o, "Ready")?.reason === "ImmutableField",
+    );
+    const message = condition(refused, "Ready")?.message ?? "";
+    expect(message).toContain(`Job ${ns}/report (job.yaml:1): spec.template is immutable`);
+    expect(message).toContain("give the Job a new name in Git");
+    expect(message.length).toBeLessThan(600);
+    expect(refused.status?.lastAppliedRevision).toBe(`sha1:${c1}`);
+  });
+});

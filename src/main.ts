@@ -11,6 +11,7 @@ import { kubeLeaseStore } from "./kube/lease-store.js";
 import { realClock, type Clock } from "./runtime/clock.js";
 import type { Component } from "./runtime/component.js";
 import { LeaderElector } from "./runtime/leader.js";
+import { createAuditorComponent } from "./auditor/component.js";
 import { createReconcilerComponent } from "./reconciler/component.js";
 import { createLogger, type Logger } from "./telemetry/log.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
@@ -18,6 +19,7 @@ import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 // Each component lands with its own issue; until then asking for it is a clear error.
 const FACTORIES: Readonly<Partial<Record<ComponentName, ComponentFactory>>> = {
   reconciler: (ctx) => createReconcilerComponent(ctx),
+  auditor: (ctx) => createAuditorComponent(ctx),
 };
 
 const SERVICE_ACCOUNT_OF: Readonly<Record<ComponentName, keyof Config["serviceAccounts"]>> = {
@@ -116,7 +118,12 @@ export async function runComponents(
     return { ready: Object.values(checks).every(Boolean), checks };
   };
   const ops = await startServer({
-    app: createOpsApp({ metrics, readiness, logger }),
+    app: createOpsApp({
+      metrics,
+      readiness,
+      logger,
+      routers: components.flatMap((c) => (c.routes === undefined ? [] : [c.routes()])),
+    }),
     listen: config.opsListen,
     logger,
   });

@@ -2,7 +2,7 @@
  * The ops server's app: liveness, readiness and Prometheus metrics. It runs on every replica,
  * plain HTTP, on config.opsListen.
  */
-import express, { type Express } from "express";
+import express, { type Express, type Router } from "express";
 import type { Logger } from "../telemetry/log.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import { errorHandler, notFound, requestTelemetry } from "./middleware.js";
@@ -17,6 +17,8 @@ export interface OpsAppOptions {
   readonly metrics: Metrics;
   readonly readiness: () => Readiness;
   readonly logger: Logger;
+  /** Components' own read-only endpoints, such as the auditor's /api/v1/journal. */
+  readonly routers?: readonly Router[];
 }
 
 export interface ReadyzBody extends Readiness {
@@ -48,6 +50,7 @@ export function createOpsApp(options: OpsAppOptions): Express {
     const text = await metrics.text();
     res.set("Content-Type", metrics.contentType).send(text);
   });
+  for (const router of options.routers ?? []) app.use(router);
   app.use(notFound());
   app.use(errorHandler(logger));
   return app;

@@ -1,3 +1,5 @@
+import type { Router } from "express";
+
 /**
  * What the composition root runs. A component owns its informers, queues and servers; main.ts
  * only starts it, reports its readiness and stops it.
@@ -10,4 +12,6 @@ export interface Component {
   run(signal: AbortSignal): Promise<void>;
   /** Named readiness checks, such as "informer:secrets": true once that cache has synced. */
   readiness(): Readonly<Record<string, boolean>>;
+  /** Read-only endpoints mounted on the ops server (the auditor's journal API). */
+  readonly routes?: () => Router;
 }

@@ -162,6 +162,8 @@ export async function startApiServer(opts: {
   admin: CertPair;
   ca: string;
   name?: string;
+  /** More kube-apiserver flags (an audit webhook, for example); appended after the defaults. */
+  extraArgs?: readonly string[];
 }): Promise<ManagedProcess> {
   const name = opts.name ?? "kube-apiserver";
   const logFile = join(opts.dir, `${name}.log`);
@@ -169,7 +171,7 @@ export async function startApiServer(opts: {
     name,
     binary: opts.bin.kubeApiserver,
     logFile,
-    args: apiServerArgs(opts.files, opts.etcdUrl, opts.port),
+    args: [...apiServerArgs(opts.files, opts.etcdUrl, opts.port), ...(opts.extraArgs ?? [])],
   });
   const url = `https://127.0.0.1:${opts.port}`;
   await waitFor(

@@ -16,7 +16,15 @@ export interface ExtraApiServer {
   stop(): Promise<void>;
 }
 
-export async function extraApiServer(info: ControlPlaneInfo): Promise<ExtraApiServer> {
+export interface ExtraApiServerOptions {
+  /** More kube-apiserver flags, such as --audit-webhook-config-file and --audit-policy-file. */
+  readonly extraArgs?: readonly string[];
+}
+
+export async function extraApiServer(
+  info: ControlPlaneInfo,
+  options: ExtraApiServerOptions = {},
+): Promise<ExtraApiServer> {
   const bin = ensureBinaries();
   const port = await freePort();
   const ca = { cert: info.caCert, key: info.caKey };
@@ -50,6 +58,7 @@ export async function extraApiServer(info: ControlPlaneInfo): Promise<ExtraApiSe
         admin,
         ca: info.caCert,
         name: `kube-apiserver-${port}`,
+        ...(options.extraArgs === undefined ? {} : { extraArgs: options.extraArgs }),
       });
     },
     async stop() {

@@ -17,6 +17,10 @@ const TOOLS = {
   gotemplate: { module: "kubeseal", package: "./gotemplate" },
   sops: { module: "sops", package: "github.com/getsops/sops/v3/cmd/sops" },
   kustomize: { module: "kustomize", package: "sigs.k8s.io/kustomize/kustomize/v5" },
+  alertmanager: {
+    module: "alertmanager",
+    package: "github.com/prometheus/alertmanager/cmd/alertmanager",
+  },
 } as const satisfies Record<string, GoTool>;
 
 export type GoToolName = keyof typeof TOOLS;

@@ -1,0 +1,138 @@
+import type { AdmissionFact, AuditFact, ObjectKey, UserFact } from "./facts.js";
+import { latestWrite, type ManagerChange } from "./managed-fields.js";
+
+export type AttributionSource = "audit-webhook" | "admission-event" | "none";
+
+/** Who made a change, as far as the auditor can tell. */
+export interface Attribution {
+  /** Absent: unattributed (no audit event or admission Event matched). */
+  readonly user?: UserFact;
+  readonly source: AttributionSource;
+  /** "manager (Operation)" of each field manager that wrote. */
+  readonly fieldManagers: readonly string[];
+  readonly breakGlass?: { readonly reason: string; readonly expires?: string };
+}
+
+export interface AttributeInput {
+  readonly object: ObjectKey;
+  /** The resourceVersion of the state being attributed. */
+  readonly resourceVersion?: string;
+  readonly managers: readonly ManagerChange[];
+  /** When the previous state was seen and when this one was: the fallback time window. */
+  readonly sinceMs: number;
+  readonly observedMs: number;
+  readonly audit: readonly AuditFact[];
+  readonly admission: readonly AdmissionFact[];
+}
+
+// managedFields times are truncated to the second; a request is received a little before its
+// write is stamped, and sources' clocks (one API server) agree within that.
+const SLACK_MS = 2000;
+
+function window(input: AttributeInput): { from: number; to: number } {
+  const written = latestWrite(input.managers);
+  return written === undefined
+    ? { from: input.sinceMs - SLACK_MS, to: input.observedMs + SLACK_MS }
+    : { from: written - SLACK_MS, to: written + 1000 + SLACK_MS };
+}
+
+function latest<T>(facts: readonly T[], time: (f: T) => number): T | undefined {
+  let best: T | undefined;
+  for (const fact of facts) if (best === undefined || time(fact) >= time(best)) best = fact;
+  return best;
+}
+
+/** The audit event of the request that wrote this state: by resourceVersion, else by time. */
+export function matchAudit(input: AttributeInput): AuditFact | undefined {
+  const o = input.object;
+  const candidates = input.audit.filter(
+    (f) =>
+      f.group === o.group &&
+      f.resource === o.resource &&
+      f.name === o.name &&
+      f.namespace === o.namespace &&
+      f.subresource === undefined &&
+      f.code >= 200 &&
+      f.code < 300,
+  );
+  const exact = candidates.find(
+    (f) => f.resourceVersion !== undefined && f.resourceVersion === input.resourceVersion,
+  );
+  if (exact !== undefined) return exact;
+  const { from, to } = window(input);
+  const inWindow = candidates.filter(
+    (f) => f.resourceVersion === undefined && f.receivedMs >= from && f.receivedMs < to,
+  );
+  return latest(inWindow, (f) => f.receivedMs);
+}
+
+/** The admission webhook's Event about this change: same object, near the write time. */
+export function matchAdmission(input: AttributeInput): AdmissionFact | undefined {
+  const o = input.object;
+  const { from, to } = window(input);
+  return latest(
+    input.admission.filter(
+      (f) =>
+        f.group === o.group &&
+        f.kind === o.kind &&
+        f.name === o.name &&
+        f.namespace === o.namespace &&
+        f.timeMs >= from &&
+        f.timeMs < to,
+    ),
+    (f) => f.timeMs,
+  );
+}
+
+function managerNames(managers: readonly ManagerChange[]): string[] {
+  return [...new Set(managers.map((m) => `${m.manager} (${m.operation})`))];
+}
+
+/**
+ * Attributes one change. The audit webhook is the API server's own account of the request, so
+ * it wins over the admission Event; the Event still contributes the break-glass reason.
+ */
+export function attribute(input: AttributeInput): Attribution {
+  const fieldManagers = managerNames(input.managers);
+  const audit = matchAudit(input);
+  const admission = matchAdmission(input);
+  const breakGlass = admission?.breakGlass;
+  const glass = breakGlass === undefined ? {} : { breakGlass };
+  if (audit !== undefined) {
+    return { user: audit.user, source: "audit-webhook", fieldManagers, ...glass };
+  }
+  if (admission !== undefined) {
+    return { user: admission.user, source: "admission-event", fieldManagers, ...glass };
+  }
+  return { source: "none", fieldManagers };
+}
+
+/** The identities whose changes are Git changes (the reconciler, policy reconcilers). */
+export interface ReconcilerIdentities {
+  readonly usernames: ReadonlySet<string>;
+  readonly groups: ReadonlySet<string>;
+  /** The product's server-side apply field manager. */
+  readonly fieldManager: string;
+}
+
+/**
+ * Whether a change came from a reconciler. With a user, decide on the user alone (never trust a
+ * field manager name someone can pick); without one, only when every writer is the product's
+ * field manager with Apply, which is all the auditor can see.
+ */
+export function isReconcilerChange(
+  attribution: Attribution,
+  managers: readonly ManagerChange[],
+  identities: ReconcilerIdentities,
+): boolean {
+  const user = attribution.user;
+  if (user !== undefined) {
+    return (
+      identities.usernames.has(user.username) || user.groups.some((g) => identities.groups.has(g))
+    );
+  }
+  return (
+    managers.length > 0 &&
+    managers.every((m) => m.manager === identities.fieldManager && m.operation === "Apply")
+  );
+}

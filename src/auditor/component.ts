@@ -1,0 +1,262 @@
+import { join } from "node:path";
+import express, { Router } from "express";
+import type { ComponentContext } from "../component-context.js";
+import { errorMessage } from "../errors.js";
+import { startServer, type RunningServer, type TlsMaterial } from "../http/server.js";
+import { FIELD_MANAGER } from "../kube/client.js";
+import { Informer } from "../kube/informer.js";
+import type { KubeObject } from "../kube/objects.js";
+import type { Component } from "../runtime/component.js";
+import { runWorkers } from "../runtime/controller.js";
+import { WorkQueue } from "../runtime/queue.js";
+import { startAlerting } from "./alerts/wiring.js";
+import { ADMISSION_EVENT_SELECTOR, parseAdmissionEvent } from "./attribution/admission-events.js";
+import { createAuditParser } from "./attribution/audit-events.js";
+import { auditWebhookRouter } from "./attribution/audit-webhook.js";
+import type { AdmissionFact, AuditFact } from "./attribution/facts.js";
+import { FactIndex } from "./attribution/index.js";
+import { auditObject, queueKey } from "./audit-object.js";
+import { BreakGlassBook } from "./break-glass.js";
+import { DriftTracker } from "./drift-tracker.js";
+import { journalRouter } from "./journal/http.js";
+import { JOURNAL_FILE, JournalStore } from "./journal/store.js";
+import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
+import { DriftRecorder, type RecordListener } from "./recorder.js";
+import { buildScope, type Scope } from "./scope.js";
+import { WatchSet } from "./watch-set.js";
+
+export interface AuditorOptions {
+  /** Serve the API server's audit webhook over HTTPS here (host:port; port 0 picks one). */
+  readonly auditWebhook?: { readonly listen: string; readonly tls: TlsMaterial };
+  /** How long an unattributed change waits for its audit event or admission Event. Default 3 s. */
+  readonly attributionGraceMs?: number;
+  /** The journal file; default journal.db in config.stateDir. */
+  readonly journalPath?: string;
+  /** Told of every record written, besides the alert sinks. */
+  readonly onRecord?: RecordListener;
+}
+
+export interface AuditorComponent extends Component {
+  /** GET /api/v1/journal, for the ops server; answers 503 until the journal is open. */
+  routes(): Router;
+  /** The audit webhook's URL once running (https://host:port/audit/v1/events base). */
+  auditWebhookUrl(): string | undefined;
+}
+
+interface Running {
+  journal?: { readonly store: JournalStore; readonly router: Router };
+  webhook?: RunningServer | undefined;
+  metrics?: AuditorMetrics;
+  readonly breakGlass: BreakGlassBook;
+  readonly ready: Record<string, boolean>;
+}
+
+const GUARD_POLICY = { apiVersion: "gitops-guard.io/v1alpha1", kind: "GuardPolicy" };
+const GIT_SYNC = { apiVersion: "gitops-guard.io/v1alpha1", kind: "GitSync" };
+const EVENT = { apiVersion: "events.k8s.io/v1", kind: "Event" };
+
+export function createAuditorComponent(
+  ctx: ComponentContext,
+  options: AuditorOptions = {},
+): AuditorComponent {
+  const state: Running = { ready: { "informer:auditor": false }, breakGlass: new BreakGlassBook() };
+  const router = Router();
+  router.use("/api/v1/journal", (_req, res, next) => {
+    if (state.journal === undefined) res.status(503).json({ message: "the journal is not open" });
+    else next();
+  });
+  router.use((req, res, next) => {
+    if (state.journal === undefined) next();
+    else state.journal.router(req, res, next);
+  });
+  return {
+    name: "auditor",
+    leaderOnly: true,
+    run: (signal) => runAuditor(ctx, options, state, signal),
+    readiness: () => ({ ...state.ready }),
+    routes: () => router,
+    auditWebhookUrl: () => state.webhook?.url,
+  };
+}
+
+function informerOf(ctx: ComponentContext, type: typeof EVENT, labelSelector?: string): Informer {
+  return new Informer({
+    client: ctx.kube,
+    type,
+    clock: ctx.clock,
+    ...(labelSelector === undefined ? {} : { labelSelector }),
+    onError: (err: unknown) => {
+      ctx.metrics.informerRestarts.inc({ resource: type.kind });
+      ctx.logger.warn({ err: errorMessage(err), kind: type.kind }, "informer restarting");
+    },
+  });
+}
+
+async function startWebhook(
+  ctx: ComponentContext,
+  options: AuditorOptions,
+  audit: FactIndex<AuditFact>,
+  metrics: AuditorMetrics,
+): Promise<RunningServer | undefined> {
+  if (options.auditWebhook === undefined) return undefined;
+  const router = auditWebhookRouter({
+    parse: createAuditParser(),
+    onFacts: (facts) => {
+      for (const fact of facts) audit.add(fact);
+    },
+    onBatch: (outcome, events) => {
+      metrics.auditEvents.inc({ outcome }, Math.max(events, 1));
+    },
+  });
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(router);
+  return startServer({
+    app,
+    listen: options.auditWebhook.listen,
+    tls: options.auditWebhook.tls,
+    logger: ctx.logger,
+    clock: ctx.clock,
+  });
+}
+
+/** Waits for work, or for signal: a cache that never syncs (a CRD missing) must not block stop. */
+async function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+async function runAuditor(
+  ctx: ComponentContext,
+  options: AuditorOptions,
+  state: Running,
+  signal: AbortSignal,
+): Promise<void> {
+  const logger = ctx.logger.child({ component: "auditor" });
+  // Registered once per process: a replica that regains leadership runs again.
+  state.metrics ??= createAuditorMetrics(ctx.metrics.registry, () =>
+    state.breakGlass.active(ctx.clock.now()),
+  );
+  const metrics = state.metrics;
+  const journal = JournalStore.open(
+    options.journalPath ?? join(ctx.config.stateDir, JOURNAL_FILE),
+    ctx.clock,
+  );
+  state.journal = { store: journal, router: journalRouter(journal) };
+  metrics.journalRecords.set(journal.count());
+  const audit = new FactIndex<AuditFact>({ clock: ctx.clock });
+  const admission = new FactIndex<AdmissionFact>({ clock: ctx.clock });
+  const queue = new WorkQueue<string>({ clock: ctx.clock });
+  const watches = new WatchSet({
+    kube: ctx.kube,
+    clock: ctx.clock,
+    logger,
+    onChange: (kind, key) => {
+      queue.add(queueKey(kind, key));
+    },
+    onInformerError: (resource) => {
+      ctx.metrics.informerRestarts.inc({ resource });
+    },
+  });
+  const policies = informerOf(ctx, GUARD_POLICY);
+  const gitSyncs = informerOf(ctx, GIT_SYNC);
+  const events = informerOf(ctx, EVENT, ADMISSION_EVENT_SELECTOR);
+  const sa = ctx.config.serviceAccounts;
+  const alerting = startAlerting(ctx, metrics, logger);
+  let scope: Scope = buildScope({
+    policies: [],
+    gitSyncs: [],
+    productAccounts: [],
+    fieldManager: FIELD_MANAGER,
+  });
+  const refresh = (): void => {
+    scope = buildScope({
+      policies: policies.list(),
+      gitSyncs: gitSyncs.list(),
+      productAccounts: [sa.reconciler, sa.secrets].map((name) => `${ctx.config.namespace}/${name}`),
+      fieldManager: FIELD_MANAGER,
+    });
+    alerting.configure(scope.alerts);
+    watches.ensure(scope.kinds).catch((err: unknown) => {
+      logger.warn({ err: errorMessage(err) }, "cannot watch the guarded kinds");
+    });
+  };
+  for (const informer of [policies, gitSyncs]) {
+    for (const event of ["add", "update", "delete"] as const) informer.on(event, refresh);
+  }
+  events.on("add", (event: KubeObject) => {
+    const fact = parseAdmissionEvent(event);
+    if (fact !== undefined) admission.add(fact);
+  });
+  const recorder = new DriftRecorder({
+    journal,
+    metrics,
+    logger,
+    onRecord: (record, origin) => {
+      alerting.onRecord(record, origin);
+      options.onRecord?.(record, origin);
+    },
+  });
+  const tracker = new DriftTracker();
+  try {
+    state.webhook = await startWebhook(ctx, options, audit, metrics);
+    for (const informer of [policies, gitSyncs, events]) informer.start();
+    const stop = (): void => {
+      queue.shutDown();
+    };
+    signal.addEventListener("abort", stop, { once: true });
+    const synced = [policies, gitSyncs, events].map((i) => i.waitForSync());
+    await untilAborted(Promise.all(synced), signal);
+    refresh();
+    await untilAborted(watches.ensure(scope.kinds), signal);
+    const kinds = [...watches.kinds.values()].map((k) => k.informer.waitForSync());
+    await untilAborted(Promise.all(kinds), signal);
+    state.ready["informer:auditor"] = !signal.aborted;
+    await runWorkers({
+      queue,
+      signal,
+      clock: ctx.clock,
+      reconcile: (key) =>
+        auditObject(
+          {
+            clock: ctx.clock,
+            scope: () => scope,
+            kinds: watches.kinds,
+            tracker,
+            recorder,
+            breakGlass: state.breakGlass,
+            audit,
+            admission,
+            productNamespace: ctx.config.namespace,
+            graceMs: options.attributionGraceMs ?? 3000,
+          },
+          key,
+        ),
+      onResult: (_key, outcome, durationMs, error) => {
+        ctx.metrics.reconcileTotal.inc({ controller: "auditor", outcome });
+        ctx.metrics.reconcileDuration.observe({ controller: "auditor" }, durationMs / 1000);
+        if (error !== undefined)
+          logger.warn({ err: errorMessage(error) }, "audit reconcile failed");
+      },
+    });
+  } finally {
+    state.ready["informer:auditor"] = false;
+    state.breakGlass.clear();
+    queue.shutDown();
+    await Promise.all([policies.stop(), gitSyncs.stop(), events.stop(), watches.stop()]);
+    await alerting.stop();
+    await state.webhook?.close();
+    delete state.webhook;
+    delete state.journal;
+    journal.close();
+  }
+}

@@ -1,0 +1,125 @@
+import { groupOf, type KubeObject } from "../kube/objects.js";
+import type { Logger } from "../telemetry/log.js";
+import type { Attribution } from "./attribution/attribute.js";
+import { secretSafeChanges } from "./diff/diff.js";
+import type { FieldChange, JournalEntry, JournalObject, JournalRecord } from "./journal/record.js";
+import type { JournalStore } from "./journal/store.js";
+import type { AuditorMetrics } from "./metrics.js";
+import type { GitOrigin } from "./scope.js";
+
+export const BREAK_GLASS_ANNOTATION = "gitops-guard.io/break-glass";
+export const BREAK_GLASS_EXPIRES_ANNOTATION = "gitops-guard.io/break-glass-expires";
+
+/** What an alert sink is told about a journal record. */
+export type RecordListener = (record: JournalRecord, origin: GitOrigin | undefined) => void;
+
+export interface RecorderDeps {
+  readonly journal: JournalStore;
+  readonly metrics: AuditorMetrics;
+  readonly logger: Logger;
+  readonly onRecord?: RecordListener;
+}
+
+function journalObject(obj: KubeObject): JournalObject {
+  const { namespace, uid } = obj.metadata;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    ...(namespace === undefined ? {} : { namespace }),
+    name: obj.metadata.name ?? "",
+    ...(uid === undefined ? {} : { uid }),
+  };
+}
+
+function originFields(origin: GitOrigin | undefined): Pick<JournalEntry, "gitSync" | "revision"> {
+  if (origin === undefined) return {};
+  return {
+    gitSync: origin.gitSync,
+    ...(origin.revision === undefined ? {} : { revision: origin.revision }),
+  };
+}
+
+function safeDiff(obj: KubeObject, changes: readonly FieldChange[]): readonly FieldChange[] {
+  return obj.kind === "Secret" && groupOf(obj.apiVersion) === ""
+    ? secretSafeChanges(changes)
+    : changes;
+}
+
+/** The break-glass reason an object carries (from the admission Event, else its annotation). */
+export function breakGlassOf(obj: KubeObject, attribution: Attribution): string | undefined {
+  return attribution.breakGlass?.reason ?? obj.metadata.annotations?.[BREAK_GLASS_ANNOTATION];
+}
+
+/** Journal records for drift and heal, with the metrics that go with them. */
+export class DriftRecorder {
+  private readonly deps: RecorderDeps;
+
+  constructor(deps: RecorderDeps) {
+    this.deps = deps;
+  }
+
+  drift(input: {
+    readonly object: KubeObject;
+    readonly changes: readonly FieldChange[];
+    readonly attribution: Attribution;
+    readonly origin: GitOrigin | undefined;
+  }): JournalRecord {
+    const { object, attribution } = input;
+    const reason = breakGlassOf(object, attribution);
+    const labels = { kind: object.kind, namespace: object.metadata.namespace ?? "" };
+    const entry: JournalEntry = {
+      type: reason === undefined ? "drift-detected" : "break-glass",
+      object: journalObject(object),
+      ...(attribution.user === undefined ? {} : { user: attribution.user }),
+      fieldManagers: attribution.fieldManagers,
+      diff: safeDiff(object, input.changes),
+      ...originFields(input.origin),
+      ...(reason === undefined ? {} : { reason }),
+      message:
+        attribution.user === undefined
+          ? "out-of-band change by an unknown user (unattributed)"
+          : `out-of-band change by ${attribution.user.username} (from ${attribution.source})`,
+    };
+    this.deps.metrics.driftDetected.inc(labels);
+    if (attribution.user === undefined) this.deps.metrics.driftUnattributed.inc(labels);
+    return this.append(entry, input.origin);
+  }
+
+  healed(input: {
+    readonly object: KubeObject;
+    readonly driftSinceMs: number;
+    readonly nowMs: number;
+    readonly fieldManagers: readonly string[];
+    readonly origin: GitOrigin | undefined;
+  }): JournalRecord {
+    const { object } = input;
+    const seconds = Math.max(0, (input.nowMs - input.driftSinceMs) / 1000);
+    this.deps.metrics.driftHealed.inc({
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? "",
+    });
+    this.deps.metrics.driftToHeal.observe({ kind: object.kind }, seconds);
+    return this.append(
+      {
+        type: "drift-healed",
+        object: journalObject(object),
+        fieldManagers: input.fieldManagers,
+        ...originFields(input.origin),
+        message: `returned to its state before the drift after ${seconds.toFixed(3)} s`,
+      },
+      input.origin,
+    );
+  }
+
+  private append(entry: JournalEntry, origin: GitOrigin | undefined): JournalRecord {
+    const record = this.deps.journal.append(entry);
+    this.deps.metrics.journalRecords.set(record.seq);
+    // Only identities, kinds and names: a record's diff stays in the journal, not the log.
+    this.deps.logger.info(
+      { seq: record.seq, type: record.type, object: entry.object, user: entry.user?.username },
+      "journal record written",
+    );
+    this.deps.onRecord?.(record, origin);
+    return record;
+  }
+}

@@ -1,0 +1,176 @@
+import { groupOf, type KubeObject } from "../kube/objects.js";
+import { compact } from "./compact.js";
+import type { ReconcilerIdentities } from "./attribution/attribute.js";
+
+/** A guarded or inventoried kind, by group (what policies name) or apiVersion (inventories). */
+export interface KindRef {
+  readonly group: string;
+  readonly kind: string;
+  /** Known for inventory entries; resolved through discovery for policy kinds. */
+  readonly apiVersion?: string;
+}
+
+/** Where an inventoried object comes from in Git. */
+export interface GitOrigin {
+  readonly gitSync: { readonly namespace: string; readonly name: string };
+  readonly revision?: string;
+  /** The GitSync's spec.path (and the entry's own path when the inventory records one). */
+  readonly path?: string;
+}
+
+export interface AlertSinkSpec {
+  readonly type: "slack" | "alertmanager" | "webhook";
+  readonly url?: string;
+  readonly secretRef?: { readonly name: string; readonly key?: string };
+  /** "policy#index", a loggable name for the sink. */
+  readonly id: string;
+}
+
+/** Everything the auditor derives from GuardPolicies and GitSyncs. */
+export interface Scope {
+  readonly kinds: readonly KindRef[];
+  /** Kinds every object of which is guarded (policy match), "group/kind". */
+  readonly guardedKinds: ReadonlySet<string>;
+  /** objectId -> Git origin, for every inventoried object. */
+  readonly inventory: ReadonlyMap<string, GitOrigin>;
+  readonly ignore: ReadonlyMap<string, readonly string[]>;
+  readonly reconcilers: ReconcilerIdentities;
+  readonly alerts: readonly AlertSinkSpec[];
+}
+
+export function kindId(group: string, kind: string): string {
+  return `${group}/${kind}`;
+}
+
+export function objectId(
+  group: string,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): string {
+  return `${group}/${kind}/${namespace ?? ""}/${name}`;
+}
+
+type Json = Record<string, unknown>;
+
+function arr(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+function rec(value: unknown): Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : {};
+}
+function strs(value: unknown): string[] {
+  return arr(value).filter((v): v is string => typeof v === "string");
+}
+
+/** "apiGroups x kinds" of a policy rule list (match.resources or ignoreFields). */
+function ruleKinds(rule: Json): KindRef[] {
+  const groups = strs(rule["apiGroups"]);
+  return (groups.length === 0 ? [""] : groups).flatMap((group) =>
+    strs(rule["kinds"]).map((kind) => ({ group, kind })),
+  );
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function serviceAccountUser(ref: string): string {
+  const [namespace, name] = ref.split("/");
+  return name === undefined ? ref : `system:serviceaccount:${namespace ?? ""}:${name}`;
+}
+
+function addInventory(gitSync: KubeObject, into: Map<string, GitOrigin>, kinds: KindRef[]): void {
+  const status = rec(gitSync["status"]);
+  const spec = rec(gitSync["spec"]);
+  const base = {
+    gitSync: { namespace: gitSync.metadata.namespace ?? "", name: gitSync.metadata.name ?? "" },
+    ...(typeof status["lastAppliedRevision"] === "string"
+      ? { revision: status["lastAppliedRevision"] }
+      : {}),
+  };
+  for (const raw of arr(status["inventory"])) {
+    const entry = rec(raw);
+    const [apiVersion, kind, name] = [entry["apiVersion"], entry["kind"], entry["name"]];
+    if (typeof apiVersion !== "string" || typeof kind !== "string" || typeof name !== "string")
+      continue;
+    const path = optionalString(entry["path"]) ?? optionalString(spec["path"]);
+    const id = objectId(groupOf(apiVersion), kind, optionalString(entry["namespace"]), name);
+    into.set(id, compact({ ...base, path }));
+    kinds.push({ group: groupOf(apiVersion), kind, apiVersion });
+  }
+}
+
+function addPolicy(policy: KubeObject, scope: MutableScope): void {
+  const spec = rec(policy["spec"]);
+  for (const rule of arr(rec(spec["match"])["resources"])) {
+    for (const k of ruleKinds(rec(rule))) {
+      scope.kinds.push(k);
+      scope.guardedKinds.add(kindId(k.group, k.kind));
+    }
+  }
+  for (const rule of arr(spec["ignoreFields"])) {
+    for (const k of ruleKinds(rec(rule))) {
+      const id = kindId(k.group, k.kind);
+      scope.ignore.set(id, [...(scope.ignore.get(id) ?? []), ...strs(rec(rule)["jsonPointers"])]);
+    }
+  }
+  const reconcilers = rec(spec["reconcilers"]);
+  for (const sa of strs(reconcilers["serviceAccounts"]))
+    scope.usernames.add(serviceAccountUser(sa));
+  for (const user of strs(reconcilers["users"])) scope.usernames.add(user);
+  for (const group of strs(reconcilers["groups"])) scope.groups.add(group);
+  arr(spec["alerts"]).forEach((sink, i) => {
+    scope.alerts.push({
+      ...(rec(sink) as Omit<AlertSinkSpec, "id">),
+      id: `${policy.metadata.name ?? ""}#${String(i)}`,
+    });
+  });
+}
+
+interface MutableScope {
+  kinds: KindRef[];
+  guardedKinds: Set<string>;
+  ignore: Map<string, string[]>;
+  usernames: Set<string>;
+  groups: Set<string>;
+  alerts: AlertSinkSpec[];
+}
+
+/**
+ * The scope from the cluster's GuardPolicies and GitSyncs. productAccounts are the product's
+ * own writers (reconciler and secrets service accounts, "namespace/name"): always reconcilers.
+ */
+export function buildScope(input: {
+  readonly policies: readonly KubeObject[];
+  readonly gitSyncs: readonly KubeObject[];
+  readonly productAccounts: readonly string[];
+  readonly fieldManager: string;
+}): Scope {
+  const scope: MutableScope = {
+    kinds: [],
+    guardedKinds: new Set(),
+    ignore: new Map(),
+    usernames: new Set(input.productAccounts.map(serviceAccountUser)),
+    groups: new Set(),
+    alerts: [],
+  };
+  for (const policy of input.policies) addPolicy(policy, scope);
+  const inventory = new Map<string, GitOrigin>();
+  for (const gitSync of input.gitSyncs) addInventory(gitSync, inventory, scope.kinds);
+  const unique = new Map(scope.kinds.map((k) => [kindId(k.group, k.kind), k]));
+  return {
+    kinds: [...unique.values()],
+    guardedKinds: scope.guardedKinds,
+    inventory,
+    ignore: scope.ignore,
+    reconcilers: {
+      usernames: scope.usernames,
+      groups: scope.groups,
+      fieldManager: input.fieldManager,
+    },
+    alerts: scope.alerts,
+  };
+}

@@ -1,0 +1,116 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { AUDIT_WEBHOOK_PATH } from "../../src/auditor/attribution/audit-webhook.js";
+import { createKubeClient, FIELD_MANAGER } from "../../src/kube/client.js";
+import type { KubeObject } from "../../src/kube/objects.js";
+import { clientAs, envtest, eventually, testNamespace } from "../envtest/context.js";
+import { extraApiServer } from "../envtest/extra-apiserver.js";
+import { kubeconfigYaml } from "../envtest/kubeconfig.js";
+import { makeClientCert } from "../envtest/pki.js";
+import { makeServingCert, makeTestCa } from "../helpers/tls.js";
+import { gitSyncWithInventory, startAuditor } from "./harness.js";
+
+const POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    verbs: [get, list, watch]
+  - level: Metadata
+`;
+
+function configMap(namespace: string, name: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace },
+    data: { LOG_LEVEL: "info" },
+  };
+}
+
+const ref = (namespace: string, name: string) =>
+  ({ apiVersion: "v1", kind: "ConfigMap", namespace, name }) as const;
+
+describe("auditor with the API server's audit webhook", () => {
+  it("attributes edits that bypassed admission, and bob's break-glass with his reason", async () => {
+    const ns = await testNamespace("auditwh");
+    const reconciler = clientAs("reconciler");
+    await reconciler.apply(configMap(ns, "web"), { fieldManager: FIELD_MANAGER });
+    await reconciler.apply(configMap(ns, "api"), { fieldManager: FIELD_MANAGER });
+    await gitSyncWithInventory(ns, [configMap(ns, "web"), configMap(ns, "api")]);
+    const ca = makeTestCa();
+    const auditor = await startAuditor({
+      auditWebhook: { listen: "127.0.0.1:0", tls: makeServingCert(ca, ["127.0.0.1"]) },
+    });
+    const info = envtest();
+    const hookConfig = join(info.dir, `audit-webhook-${ns}.kubeconfig`);
+    const url = `${auditor.component.auditWebhookUrl() ?? ""}${AUDIT_WEBHOOK_PATH}`;
+    writeFileSync(hookConfig, kubeconfigYaml({ name: "auditor", server: url, caCert: ca.cert }));
+    const policy = join(info.dir, `audit-policy-${ns}.yaml`);
+    writeFileSync(policy, POLICY);
+    const server = await extraApiServer(info, {
+      extraArgs: [
+        `--audit-policy-file=${policy}`,
+        `--audit-webhook-config-file=${hookConfig}`,
+        "--audit-webhook-mode=blocking",
+      ],
+    });
+    await server.start();
+    onTestFinished(() => server.stop());
+
+    const admin2 = createKubeClient({ kubeconfig: server.kubeconfig });
+    const web = await admin2.get<KubeObject>(ref(ns, "web"));
+    await admin2.replace({ ...web!, data: { LOG_LEVEL: "debug" } });
+
+    const bobConfig = join(info.dir, `bob-${ns}.kubeconfig`);
+    const bobCert = makeClientCert(
+      { cert: info.caCert, key: info.caKey },
+      { user: "bob", groups: ["incident-responders"] },
+    );
+    writeFileSync(
+      bobConfig,
+      kubeconfigYaml({ name: "bob", server: server.url, caCert: info.caCert, clientCert: bobCert }),
+    );
+    const bob = createKubeClient({ kubeconfig: bobConfig });
+    const api = await bob.get<KubeObject>(ref(ns, "api"));
+    const expires = new Date(Date.now() + 30 * 60_000).toISOString();
+    await bob.replace({
+      ...api!,
+      metadata: {
+        ...api!.metadata,
+        annotations: {
+          "gitops-guard.io/break-glass": "INC-4711 database failover",
+          "gitops-guard.io/break-glass-expires": expires,
+        },
+      },
+      data: { LOG_LEVEL: "trace" },
+    });
+
+    await eventually("both records", () => auditor.records().length >= 2);
+    // Each waits for its own audit event, so the two may be journaled in either order.
+    const first = auditor.records().find((r) => r.object?.name === "web");
+    const second = auditor.records().find((r) => r.object?.name === "api");
+    expect(first).toMatchObject({
+      type: "drift-detected",
+      object: { kind: "ConfigMap", namespace: ns, name: "web" },
+      user: {
+        username: "envtest-admin-2",
+        groups: expect.arrayContaining(["system:masters"]) as unknown,
+      },
+      diff: [{ path: "/data/LOG_LEVEL", op: "replace", from: "info", to: "debug" }],
+    });
+    expect(second).toMatchObject({
+      type: "break-glass",
+      object: { name: "api" },
+      user: { username: "bob", groups: expect.arrayContaining(["incident-responders"]) as unknown },
+      reason: "INC-4711 database failover",
+    });
+    expect(second?.diff?.map((c) => c.path)).toEqual(
+      expect.arrayContaining(["/data/LOG_LEVEL", "/metadata/annotations"]),
+    );
+    const metrics = await auditor.metrics.text();
+    expect(metrics).toContain("gitops_guard_break_glass_active 1");
+    expect(metrics).toMatch(/gitops_guard_audit_webhook_events_total\{outcome="accepted"\} \d+/);
+  });
+});

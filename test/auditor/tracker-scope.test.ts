@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { BreakGlassBook } from "../../src/auditor/break-glass.js";
+import { DriftTracker } from "../../src/auditor/drift-tracker.js";
+import { buildScope, objectId } from "../../src/auditor/scope.js";
+import type { KubeObject } from "../../src/kube/objects.js";
+
+function cm(rv: string, value: string, annotations?: Record<string, string>): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: "c",
+      namespace: "ns",
+      resourceVersion: rv,
+      ...(annotations === undefined ? {} : { annotations }),
+    },
+    data: { k: value },
+  };
+}
+
+describe("DriftTracker", () => {
+  it("classifies first sight, noise, change, drift and heal against the baseline", () => {
+    const t = new DriftTracker();
+    expect(t.observe("c", cm("1", "a"), 0, {}).kind).toBe("first-seen");
+    expect(t.observe("c", cm("1", "a"), 1, {}).kind).toBe("unchanged");
+    expect(t.observe("c", cm("2", "a"), 2, {}).kind).toBe("noise");
+    const change = t.observe("c", cm("3", "b"), 3, {});
+    expect(change).toMatchObject({
+      kind: "changed",
+      changes: [{ path: "/data/k", from: "a", to: "b" }],
+    });
+    t.markDrift("c", cm("3", "b"), 3);
+    expect(t.isDrifted("c")).toBe(true);
+    expect(t.observe("c", cm("4", "z"), 4, {})).toMatchObject({ kind: "changed", driftSinceMs: 3 });
+    t.markDrift("c", cm("4", "z"), 4);
+    expect(t.observe("c", cm("5", "a"), 9, {})).toMatchObject({ kind: "healed", driftSinceMs: 3 });
+  });
+
+  it("holds an unattributed change until the object moves on from it", () => {
+    const t = new DriftTracker();
+    t.observe("c", cm("1", "a"), 0, {});
+    const seen = t.observe("c", cm("2", "b"), 1, {});
+    expect(t.hold("c", cm("2", "b"), seen, 1)).toBe(1);
+    expect(t.hold("c", cm("2", "b"), seen, 5)).toBe(1);
+    expect(t.overtaken("c", cm("2", "b"))).toBeUndefined();
+    expect(t.overtaken("c", cm("3", "a"))?.object.metadata.resourceVersion).toBe("2");
+  });
+});
+
+describe("buildScope", () => {
+  const policy: KubeObject = {
+    apiVersion: "gitops-guard.io/v1alpha1",
+    kind: "GuardPolicy",
+    metadata: { name: "default" },
+    spec: {
+      match: {
+        resources: [{ apiGroups: ["apps"], kinds: ["Deployment"] }, { kinds: ["ConfigMap"] }],
+      },
+      reconcilers: {
+        serviceAccounts: ["flux-system/kustomize-controller"],
+        users: ["ci"],
+        groups: ["gitops"],
+      },
+      ignoreFields: [
+        { apiGroups: ["apps"], kinds: ["Deployment"], jsonPointers: ["/spec/replicas"] },
+      ],
+      alerts: [{ type: "slack", secretRef: { name: "slack" } }],
+    },
+  };
+  const gitSync: KubeObject = {
+    apiVersion: "gitops-guard.io/v1alpha1",
+    kind: "GitSync",
+    metadata: { name: "app", namespace: "team" },
+    spec: { url: "https://x", path: "deploy" },
+    status: {
+      lastAppliedRevision: "main@sha1:1",
+      inventory: [
+        { apiVersion: "v1", kind: "Service", namespace: "team", name: "web" },
+        { apiVersion: "apps/v1", kind: "Deployment", namespace: "team", name: "web" },
+      ],
+    },
+  };
+
+  it("collects kinds, inventory with Git origin, ignore rules, reconcilers and sinks", () => {
+    const scope = buildScope({
+      policies: [policy],
+      gitSyncs: [gitSync],
+      productAccounts: ["gitops-guard-system/gitops-guard-reconciler"],
+      fieldManager: "gitops-guard",
+    });
+    expect(scope.kinds).toEqual([
+      { group: "apps", kind: "Deployment", apiVersion: "apps/v1" },
+      { group: "", kind: "ConfigMap" },
+      { group: "", kind: "Service", apiVersion: "v1" },
+    ]);
+    expect([...scope.guardedKinds]).toEqual(["apps/Deployment", "/ConfigMap"]);
+    expect(scope.inventory.get(objectId("", "Service", "team", "web"))).toEqual({
+      gitSync: { namespace: "team", name: "app" },
+      revision: "main@sha1:1",
+      path: "deploy",
+    });
+    expect(scope.ignore.get("apps/Deployment")).toEqual(["/spec/replicas"]);
+    expect([...scope.reconcilers.usernames].sort()).toEqual([
+      "ci",
+      "system:serviceaccount:flux-system:kustomize-controller",
+      "system:serviceaccount:gitops-guard-system:gitops-guard-reconciler",
+    ]);
+    expect([...scope.reconcilers.groups]).toEqual(["gitops"]);
+    expect(scope.alerts).toEqual([
+      { type: "slack", secretRef: { name: "slack" }, id: "default#0" },
+    ]);
+  });
+});
+
+describe("BreakGlassBook", () => {
+  it("counts unexpired break-glass annotations", () => {
+    const book = new BreakGlassBook();
+    const at = Date.parse("2026-03-01T10:00:00Z");
+    book.note(
+      "a",
+      cm("1", "x", {
+        "gitops-guard.io/break-glass": "INC-1",
+        "gitops-guard.io/break-glass-expires": "2026-03-01T11:00:00Z",
+      }),
+    );
+    book.note("b", cm("1", "x", { "gitops-guard.io/break-glass": "INC-2" }));
+    book.note("c", cm("1", "x"));
+    expect(book.active(at)).toBe(2);
+    expect(book.active(at + 2 * 3_600_000)).toBe(1);
+    book.note("b", undefined);
+    expect(book.active(at)).toBe(1);
+  });
+});

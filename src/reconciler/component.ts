@@ -14,6 +14,7 @@ import { apiReader } from "./health/read.js";
 import { GitSyncMetrics, reconcilerMetrics } from "./metrics.js";
 import { GITSYNC } from "./names.js";
 import { reconcileGitSync, type ReconcileContext } from "./reconcile.js";
+import { SelfHealer } from "./selfheal/controller.js";
 import type { SyncEnvironment } from "./sync.js";
 
 /** Settings that are not (yet) in Config; the defaults suit the container image. */
@@ -43,6 +44,14 @@ export interface ReconcilerOptions {
    * memory-backed emptyDir there so plaintext never reaches a disk.
    */
   readonly scratchDir?: string;
+  /** Objects healed at once (one object is never healed twice at once). Default 4. */
+  readonly healWorkers?: number;
+  /** Heals undone by the same other field manager within healLoopWindowMs that make a fight. */
+  readonly healLoopThreshold?: number;
+  readonly healLoopWindowMs?: number;
+  /** The first wait between heals in a fight (doubling per heal), and its cap. */
+  readonly healBackoffMs?: number;
+  readonly healBackoffCapMs?: number;
 }
 
 export const DEFAULT_SEARCH_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -62,6 +71,11 @@ export const RECONCILER_DEFAULTS: Required<ReconcilerOptions> = {
   dependencyRequeueMs: 30_000,
   retryBaseMs: 5_000,
   scratchDir: "",
+  healWorkers: 4,
+  healLoopThreshold: 3,
+  healLoopWindowMs: 60_000,
+  healBackoffMs: 2_000,
+  healBackoffCapMs: 300_000,
 };
 
 function changedSpec(obj: GitSyncObject, old: GitSyncObject | undefined): boolean {
@@ -122,7 +136,48 @@ function syncEnvironment(ctx: ComponentContext, o: Required<ReconcilerOptions>):
   };
 }
 
-/** The GitSync component: one informer, one queue, workers that run reconcileGitSync. */
+function selfHealer(
+  ctx: ComponentContext,
+  o: Required<ReconcilerOptions>,
+  rc: ReconcileContext,
+): SelfHealer {
+  return new SelfHealer({
+    kube: ctx.kube,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    store: rc.store,
+    lookup: rc.lookup,
+    workers: o.healWorkers,
+    fights: {
+      threshold: o.healLoopThreshold,
+      windowMs: o.healLoopWindowMs,
+      backoffMs: o.healBackoffMs,
+      capMs: o.healBackoffCapMs,
+    },
+  });
+}
+
+/** Runs one GitSync reconcile with self-heal told when it starts and ends. */
+async function reconcileWithHeal(
+  rc: ReconcileContext,
+  healer: SelfHealer,
+  key: string,
+  signal: AbortSignal,
+): ReturnType<typeof reconcileGitSync> {
+  healer.syncStarted(key);
+  try {
+    return await reconcileGitSync(rc, key, signal);
+  } finally {
+    if (rc.store.memory(key) === undefined) healer.forget(key);
+    await healer.syncEnded(key);
+  }
+}
+
+/**
+ * The GitSync component: one informer, one queue, workers that run reconcileGitSync, and
+ * self-heal (selfheal/) watching the objects of every inventory.
+ */
 export function createReconcilerComponent(
   ctx: ComponentContext,
   options: ReconcilerOptions = {},
@@ -161,6 +216,18 @@ export function createReconcilerComponent(
     async run(signal: AbortSignal): Promise<void> {
       const queue = new WorkQueue<string>({ clock: ctx.clock });
       const rc = reconcileContext();
+      const healer = selfHealer(ctx, o, rc);
+      const syncing: ReconcileContext = {
+        ...rc,
+        shape: (gitSync, obj) => healer.shape(gitSync, obj),
+      };
+      // Self-heal stops with the component, also when the workers end for another reason.
+      const healStop = new AbortController();
+      const stopHealing = (): void => {
+        healStop.abort();
+      };
+      signal.addEventListener("abort", stopHealing, { once: true });
+      const healing = healer.run(healStop.signal);
       const keyOfObj = (obj: GitSyncObject): string =>
         keyOf({ namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" });
       const wakeDependents = (obj: GitSyncObject): void => {
@@ -188,7 +255,7 @@ export function createReconcilerComponent(
         ctx.metrics.informerSynced.set({ resource: "gitsyncs" }, informer.synced() ? 1 : 0);
         await runWorkers({
           queue,
-          reconcile: (key, workerSignal) => reconcileGitSync(rc, key, workerSignal),
+          reconcile: (key, workerSignal) => reconcileWithHeal(syncing, healer, key, workerSignal),
           workers: o.workers,
           signal,
           clock: ctx.clock,
@@ -208,6 +275,9 @@ export function createReconcilerComponent(
         queue.shutDown();
         await queue.drain();
         await informer.stop();
+        signal.removeEventListener("abort", stopHealing);
+        healStop.abort();
+        await healing;
         ctx.metrics.informerSynced.set({ resource: "gitsyncs" }, 0);
       }
     },

@@ -1,3 +1,4 @@
+import type { TypeRef } from "../kube/objects.js";
 import type { AppliedObject } from "./apply/apply.js";
 import type { DesiredObject } from "./desired.js";
 import type { GitSyncStatus } from "./gitsync.js";
@@ -81,6 +82,19 @@ export class DesiredStateStore {
     const desired =
       gitSync === undefined ? undefined : this.entries.get(gitSync)?.desired.get(objectKey);
     return gitSync === undefined || desired === undefined ? undefined : { gitSync, desired };
+  }
+
+  /** Every kind some GitSync wants (what self-heal watches). */
+  types(): TypeRef[] {
+    const types = new Map<string, TypeRef>();
+    for (const entry of this.entries.values()) {
+      for (const { object } of entry.desired.values())
+        types.set(`${object.apiVersion}/${object.kind}`, {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+        });
+    }
+    return [...types.values()];
   }
 
   versions(gitSync: string): ReadonlyMap<string, string> {

@@ -1,10 +1,11 @@
 import { ErrorCodes, isGuardError } from "../errors.js";
-import { parseKey } from "../kube/objects.js";
+import { parseKey, type KubeObject } from "../kube/objects.js";
 import { findCondition } from "../runtime/conditions.js";
 import { done, isTerminalError, requeueAfter, type ReconcileResult } from "../runtime/result.js";
 import type { Logger } from "../telemetry/log.js";
 import { blockingDependencies, type GitSyncLookup } from "./dependencies.js";
 import type { DesiredStateStore } from "./desired-store.js";
+import type { DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import {
   parseGitSyncSpec,
@@ -39,6 +40,11 @@ export interface ReconcileContext {
   readonly metrics: GitSyncMetrics;
   readonly logger: Logger;
   readonly timing: Timing;
+  /**
+   * What a sync applies for an object of a GitSync: self-heal leaves out ignored fields that
+   * someone else changed (an HPA's /spec/replicas), so a sync does not undo them either.
+   */
+  readonly shape?: (gitSync: GitSyncObject, obj: DesiredObject) => KubeObject;
 }
 
 interface Target {
@@ -132,6 +138,13 @@ async function healthPass(
   return requeueAfter(healthDelay(next, spec.intervalMs, ctx.env.clock.now(), ctx.timing));
 }
 
+function shapeFor(
+  shape: NonNullable<ReconcileContext["shape"]>,
+  gitSync: GitSyncObject,
+): (obj: DesiredObject) => KubeObject {
+  return (obj) => shape(gitSync, obj);
+}
+
 /** A sync; resume applies the revision a waiting sync already rendered, without fetching. */
 async function sync(
   ctx: ReconcileContext,
@@ -150,6 +163,7 @@ async function sync(
     lastVersions: ctx.store.versions(target.key),
     signal: run.signal,
     ...(rendered === undefined ? {} : { rendered }),
+    ...(ctx.shape === undefined ? {} : { shape: shapeFor(ctx.shape, target.obj) }),
   });
   rememberResult(ctx.store, target.key, result);
   const outcome = outcomeOf(result, target.id, target.obj.metadata.generation);

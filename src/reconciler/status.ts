@@ -52,7 +52,17 @@ function defined<K extends string, V>(key: K, value: V | undefined): Partial<Rec
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
-/** The status after update; conditions of other types (Drifted) are carried over. Pure. */
+/**
+ * Drifted belongs to self-heal, which writes it under a field manager of its own; a sync's status
+ * write never carries it (a stale copy would overwrite self-heal's).
+ */
+const SELF_HEAL_CONDITION = "Drifted";
+
+function ownConditions(conditions: readonly Condition[] | undefined): Condition[] {
+  return (conditions ?? []).filter((c) => c.type !== SELF_HEAL_CONDITION);
+}
+
+/** The status after update; conditions of other types are carried over, Drifted left out. Pure. */
 export function nextStatus(
   current: GitSyncStatus | undefined,
   update: StatusUpdate,
@@ -60,7 +70,7 @@ export function nextStatus(
 ): GitSyncStatus {
   const base = current ?? {};
   const timing = { generation: update.generation, now };
-  let conditions = withCondition(base.conditions ?? [], "Ready", update.ready, timing);
+  let conditions = withCondition(ownConditions(base.conditions), "Ready", update.ready, timing);
   conditions = withCondition(conditions, "Healthy", update.healthy, timing);
   return {
     ...defined("observedGeneration", update.generation ?? base.observedGeneration),
@@ -84,6 +94,6 @@ export function statusEqual(a: GitSyncStatus | undefined, b: GitSyncStatus): boo
     a.lastAttemptedRevision === b.lastAttemptedRevision &&
     a.lastSyncTime === b.lastSyncTime &&
     inventoriesEqual(a.inventory, b.inventory) &&
-    conditionsEqual(a.conditions, b.conditions)
+    conditionsEqual(ownConditions(a.conditions), ownConditions(b.conditions))
   );
 }

@@ -44,6 +44,8 @@ export interface SyncRequest {
   readonly signal: AbortSignal;
   /** A revision already fetched and rendered, to apply again without asking Git (resume). */
   readonly rendered?: Rendered;
+  /** What to apply for each object (see Applier.shape). */
+  readonly shape?: (obj: DesiredObject) => KubeObject;
 }
 
 /** A fetched and rendered revision. */
@@ -199,6 +201,7 @@ export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promi
         concurrency: env.concurrency,
         lastVersions: req.lastVersions,
         known: new Set(req.previous.map(desiredKey)),
+        ...(req.shape === undefined ? {} : { shape: req.shape }),
       },
       read: env.read,
       clock: env.clock,

@@ -106,17 +106,31 @@ describe("status from a sync", () => {
   });
 
   it("carries conditions of other types over, and detects an unchanged status", () => {
-    const drifted = {
-      type: "Drifted",
+    const other = {
+      type: "Reconciling",
       status: "False" as const,
-      reason: "InSync",
+      reason: "Idle",
       message: "",
       lastTransitionTime: "2026-01-01T00:00:00Z",
     };
-    const next = nextStatus({ conditions: [drifted] }, outcomeOf(synced(), owner, 1).status, NOW);
-    expect(next.conditions?.map((c) => c.type)).toEqual(["Drifted", "Ready", "Healthy"]);
+    const next = nextStatus({ conditions: [other] }, outcomeOf(synced(), owner, 1).status, NOW);
+    expect(next.conditions?.map((c) => c.type)).toEqual(["Reconciling", "Ready", "Healthy"]);
     expect(statusEqual(next, nextStatus(next, { generation: 1 }, NOW + 1000))).toBe(true);
     expect(statusEqual(next, nextStatus(next, { generation: 2 }, NOW))).toBe(false);
+  });
+
+  it("leaves Drifted to self-heal: a sync's status neither carries nor compares it", () => {
+    const drifted = {
+      type: "Drifted",
+      status: "True" as const,
+      reason: "SelfHealDisabled",
+      message: "ConfigMap ns/a differs from Git at /data/v",
+      lastTransitionTime: "2026-01-01T00:00:00Z",
+    };
+    const next = nextStatus({ conditions: [drifted] }, outcomeOf(synced(), owner, 1).status, NOW);
+    expect(next.conditions?.map((c) => c.type)).toEqual(["Ready", "Healthy"]);
+    const live = { ...next, conditions: [drifted, ...(next.conditions ?? [])] };
+    expect(statusEqual(live, next)).toBe(true);
   });
 });
 

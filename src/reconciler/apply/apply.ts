@@ -24,6 +24,8 @@ export interface Applier {
   readonly lastVersions: ReadonlyMap<string, string>;
   /** Desired keys of the inventory before this sync (for "created"). */
   readonly known: ReadonlySet<string>;
+  /** What to send for an object (self-heal's ignored fields left out); default its desired state. */
+  readonly shape?: (obj: DesiredObject) => KubeObject;
 }
 
 export function describeObject(ref: ObjectRef): string {
@@ -60,7 +62,7 @@ export function applyError(obj: DesiredObject, err: unknown): GuardError {
 export async function applyObject(applier: Applier, obj: DesiredObject): Promise<AppliedObject> {
   let live: KubeObject;
   try {
-    live = await applier.kube.apply(obj.object, { force: true });
+    live = await applier.kube.apply(applier.shape?.(obj) ?? obj.object, { force: true });
   } catch (err: unknown) {
     throw applyError(obj, err);
   }

@@ -11,6 +11,7 @@ import { kubeLeaseStore } from "./kube/lease-store.js";
 import { realClock, type Clock } from "./runtime/clock.js";
 import type { Component } from "./runtime/component.js";
 import { LeaderElector } from "./runtime/leader.js";
+import { createAdmissionComponent } from "./admission/component.js";
 import { createAuditorComponent } from "./auditor/component.js";
 import { createReconcilerComponent } from "./reconciler/component.js";
 import { createLogger, type Logger } from "./telemetry/log.js";
@@ -18,6 +19,7 @@ import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 
 // Each component lands with its own issue; until then asking for it is a clear error.
 const FACTORIES: Readonly<Partial<Record<ComponentName, ComponentFactory>>> = {
+  admission: (ctx) => createAdmissionComponent(ctx),
   reconciler: (ctx) => createReconcilerComponent(ctx),
   auditor: (ctx) => createAuditorComponent(ctx),
 };

@@ -109,7 +109,7 @@ describe("gitops-guard run against the real API server", () => {
     await expect(run(config, { signal: AbortSignal.abort() })).rejects.toMatchObject({
       code: ErrorCodes.CONFIG_INVALID,
       message: expect.stringMatching(
-        /components not in this build yet: admission, secrets/,
+        /components not in this build yet: secrets/,
       ) as unknown,
     });
   });

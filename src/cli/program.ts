@@ -12,10 +12,12 @@ import {
 } from "../config.js";
 import { packageVersion } from "../telemetry/build-info.js";
 import { addAuditCommand } from "./audit.js";
+import { addBreakGlassCommand } from "./break-glass.js";
 import { addKeysCommand } from "./keys.js";
 import { addSealCommand } from "./seal.js";
 import { addSopsCommand } from "./sops.js";
 import { addUnsealCommand } from "./unseal.js";
+import { addWebhookCommand } from "./webhook.js";
 
 /** Runs the service until it is told to stop; main.ts provides it. */
 export type RunFn = (config: Config) => Promise<void>;
@@ -105,5 +107,7 @@ export function buildProgram(deps: ProgramDeps): Command {
   addKeysCommand(program, deps);
   addAuditCommand(program, deps);
   addSopsCommand(program, deps);
+  addBreakGlassCommand(program, deps);
+  addWebhookCommand(program, deps);
   return program;
 }

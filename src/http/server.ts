@@ -8,7 +8,7 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ErrorCodes, GuardError, errorMessage } from "../errors.js";
 import { realClock, type Clock } from "../runtime/clock.js";
@@ -55,6 +55,11 @@ export interface RunningServer {
   /** Stops accepting, closes idle keep-alive connections, waits for in-flight requests up to
    * the shutdown bound, then cuts what is left. Safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * Serves new connections with another certificate (a renewal), without a restart; existing
+   * connections keep theirs. Throws TLS_INVALID for bad material or a plain-HTTP server.
+   */
+  setTls(tls: TlsMaterial): void;
 }
 
 /** A server with no request listener yet: trackInFlight must see each request first. */
@@ -163,5 +168,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     port,
     url,
     close: () => (closing ??= shutdown(deps)),
+    setTls: (tls) => {
+      replaceTls(server, tls);
+    },
   };
+}
+
+function replaceTls(server: Server, tls: TlsMaterial): void {
+  if (!("setSecureContext" in server) || typeof server.setSecureContext !== "function") {
+    throw new GuardError(ErrorCodes.TLS_INVALID, "cannot set TLS on a plain HTTP server");
+  }
+  try {
+    (server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (err: unknown) {
+    const message = `invalid TLS certificate or key: ${errorMessage(err)}`;
+    throw new GuardError(ErrorCodes.TLS_INVALID, message, { cause: err });
+  }
 }

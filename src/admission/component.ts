@@ -1,0 +1,301 @@
+/**
+ * The admission component: on every replica (not leader-elected), an HTTPS webhook that judges
+ * each AdmissionReview with decide() over what the informers hold, the TLS it needs (its own CA
+ * in a shared Secret, or cert-manager's), its registration with the API server, and the
+ * ValidatingAdmissionPolicies compiled from the GuardPolicies. Ready once the informers synced,
+ * the server listens and the webhook is registered.
+ */
+import { randomBytes } from "node:crypto";
+import type { ComponentContext } from "../component-context.js";
+import { errorMessage } from "../errors.js";
+import { parseHostPort } from "../http/address.js";
+import { startServer, type RunningServer } from "../http/server.js";
+import type { Component } from "../runtime/component.js";
+import { BackstopController } from "./backstop.js";
+import { ClusterView } from "./cluster-view.js";
+import { createAdmissionCore } from "./core.js";
+import { admissionEvent, kubeEventSink, wantsEvent } from "./events.js";
+import { admissionMetrics, type AdmissionMetrics } from "./metrics.js";
+import { registerWebhook, type Registration } from "./registration.js";
+import { createAdmissionApp } from "./router.js";
+import { certificateFacts } from "./tls/issue.js";
+import { keepTlsFresh } from "./tls/reload.js";
+import { selectTlsSource, servingHosts, type TlsOption } from "./tls/select.js";
+import type { ServingMaterial, TlsSource } from "./tls/source.js";
+import { WEBHOOK_CONFIGURATION_NAME } from "./webhook-config.js";
+
+export interface AdmissionOptions {
+  /** The ValidatingWebhookConfiguration's name (default gitops-guard). */
+  readonly webhookName?: string;
+  /** The Service in front of the webhook pods (default: the webhook service account's name). */
+  readonly serviceName?: string;
+  readonly tls?: TlsOption;
+  /** Limit the webhook and the compiled policies to these namespaces (tests). */
+  readonly namespaces?: readonly string[];
+  /** Only GuardPolicies with these labels (tests). */
+  readonly policySelector?: string;
+  /** Compile GuardPolicies into ValidatingAdmissionPolicies (default true). */
+  readonly backstop?: boolean;
+  /** The webhook's failurePolicy when it registers itself (default Ignore). */
+  readonly failurePolicy?: "Ignore" | "Fail";
+  readonly onInternalError?: "deny" | "allow";
+}
+
+interface Progress {
+  view?: ClusterView;
+  listening: boolean;
+  registered: boolean;
+}
+
+const RETRY_MS = 2000;
+
+export function createAdmissionComponent(
+  ctx: ComponentContext,
+  options: AdmissionOptions = {},
+): Component {
+  const progress: Progress = { listening: false, registered: false };
+  return {
+    name: "admission",
+    leaderOnly: false,
+    readiness: () => ({
+      "admission:informers": progress.view?.synced() ?? false,
+      "admission:server": progress.listening,
+      "admission:webhook-registered": progress.registered,
+    }),
+    run: (signal) => runAdmission({ ctx, options, progress }, signal),
+  };
+}
+
+interface Run {
+  readonly ctx: ComponentContext;
+  readonly options: AdmissionOptions;
+  readonly progress: Progress;
+}
+
+/** Runs fn until it succeeds or signal aborts (then undefined): the API server may be late. */
+async function retrying<T>(
+  run: Run,
+  what: string,
+  fn: () => Promise<T>,
+  signal: AbortSignal,
+): Promise<T | undefined> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      return await fn();
+    } catch (err: unknown) {
+      run.ctx.logger.warn({ err: errorMessage(err), attempt }, `cannot ${what}; retrying`);
+      await run.ctx.clock.sleep(Math.min(30_000, RETRY_MS * attempt), signal);
+    }
+  }
+  return undefined;
+}
+
+function registrationOf(run: Run): Registration {
+  const { ctx, options } = run;
+  const name = options.webhookName ?? WEBHOOK_CONFIGURATION_NAME;
+  if (ctx.config.kubeconfig === undefined) return { mode: "ca-bundle", name };
+  return {
+    mode: "url",
+    name,
+    ownNamespace: ctx.config.namespace,
+    ...(options.failurePolicy === undefined ? {} : { failurePolicy: options.failurePolicy }),
+    ...(options.namespaces === undefined ? {} : { namespaces: options.namespaces }),
+  };
+}
+
+async function tlsSourceOf(run: Run): Promise<TlsSource> {
+  const { ctx, options } = run;
+  const listenHost = parseHostPort(ctx.config.webhookListen)?.host ?? "";
+  const hosts = servingHosts({
+    serviceName: options.serviceName ?? ctx.config.serviceAccounts.webhook,
+    namespace: ctx.config.namespace,
+    listenHost,
+    inCluster: ctx.config.kubeconfig === undefined,
+  });
+  const context = {
+    kube: ctx.kube,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    namespace: ctx.config.namespace,
+    hosts,
+  };
+  return selectTlsSource(options.tls ?? { mode: "auto" }, context);
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else
+      signal.addEventListener(
+        "abort",
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
+  });
+}
+
+function expiryOf(material: ServingMaterial, metrics: AdmissionMetrics): void {
+  try {
+    metrics.certificateExpiry.set(certificateFacts(material.cert).notAfter / 1000);
+  } catch {
+    // An unreadable certificate fails at the TLS layer, with a better message.
+  }
+}
+
+function buildApp(
+  run: Run,
+  view: ClusterView,
+  metrics: AdmissionMetrics,
+): ReturnType<typeof createAdmissionApp> {
+  const { ctx, options } = run;
+  const core = createAdmissionCore(
+    options.onInternalError === undefined ? {} : { onInternalError: options.onInternalError },
+  );
+  const events = kubeEventSink({
+    kube: ctx.kube,
+    logger: ctx.logger,
+    onOutcome: (outcome) => {
+      metrics.events.inc({ outcome });
+    },
+  });
+  return createAdmissionApp({
+    core,
+    view: () => view.view(),
+    clock: ctx.clock,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    admission: metrics,
+    ...(options.onInternalError === undefined ? {} : { onInternalError: options.onInternalError }),
+    onDecision: (decision, request) => {
+      if (!wantsEvent(decision, request)) return;
+      events.emit(
+        admissionEvent({
+          decision,
+          request,
+          now: ctx.clock.now(),
+          instance: ctx.config.identity,
+          id: randomBytes(8).toString("hex"),
+        }),
+      );
+    },
+  });
+}
+
+interface Serving {
+  readonly source: TlsSource;
+  readonly material: ServingMaterial;
+  readonly server: RunningServer;
+}
+
+async function serve(
+  run: Run,
+  view: ClusterView,
+  metrics: AdmissionMetrics,
+  signal: AbortSignal,
+): Promise<Serving | undefined> {
+  const { ctx } = run;
+  const source = await tlsSourceOf(run);
+  const material = await retrying(run, "load the webhook certificate", () => source.load(), signal);
+  if (material === undefined) return undefined;
+  expiryOf(material, metrics);
+  const server = await startServer({
+    app: buildApp(run, view, metrics),
+    listen: ctx.config.webhookListen,
+    tls: material,
+    logger: ctx.logger,
+    clock: ctx.clock,
+  });
+  run.progress.listening = true;
+  ctx.logger.info({ url: server.url, tls: source.mode }, "admission webhook serving");
+  return { source, material, server };
+}
+
+async function operate(
+  run: Run,
+  parts: {
+    view: ClusterView;
+    backstop: BackstopController;
+    serving: Serving;
+    metrics: AdmissionMetrics;
+  },
+  signal: AbortSignal,
+): Promise<void> {
+  const { ctx } = run;
+  const { serving, view } = parts;
+  const registration = registrationOf(run);
+  const register = (material: ServingMaterial): Promise<void> =>
+    registerWebhook(ctx.kube, registration, serving.server.url, material.caBundle);
+  const registered = await retrying(
+    run,
+    "register the webhook",
+    () => register(serving.material),
+    signal,
+  );
+  if (registered === undefined && signal.aborted) return;
+  run.progress.registered = true;
+  await Promise.race([view.waitForSync(), untilAborted(signal)]);
+  if (signal.aborted) return;
+  const fresh = keepTlsFresh(
+    {
+      source: serving.source,
+      server: serving.server,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      current: serving.material,
+      onChange: async (material) => {
+        expiryOf(material, parts.metrics);
+        await register(material);
+      },
+    },
+    signal,
+  );
+  await Promise.all([parts.backstop.run(signal), fresh, untilAborted(signal)]);
+}
+
+async function runAdmission(run: Run, signal: AbortSignal): Promise<void> {
+  const { ctx, options } = run;
+  const metrics = admissionMetrics(ctx.metrics.registry);
+  const view = new ClusterView({
+    kube: ctx.kube,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    parser: createAdmissionCore().policies,
+    ownNamespace: ctx.config.namespace,
+    ...(options.policySelector === undefined ? {} : { policySelector: options.policySelector }),
+    // Events start after view.start(), below: backstop exists by then.
+    onPolicy: (name) => {
+      backstop.enqueue(name);
+    },
+    onPolicyCount: (valid, invalid) => {
+      metrics.policies.set({ state: "valid" }, valid);
+      metrics.policies.set({ state: "invalid" }, invalid);
+    },
+  });
+  const backstop = new BackstopController({
+    kube: ctx.kube,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    view,
+    metrics,
+    ownNamespace: ctx.config.namespace,
+    enabled: options.backstop ?? true,
+    ...(options.namespaces === undefined ? {} : { namespaces: options.namespaces }),
+  });
+  run.progress.view = view;
+  view.start();
+  try {
+    const serving = await serve(run, view, metrics, signal);
+    if (serving === undefined) return;
+    try {
+      await operate(run, { view, backstop, serving, metrics }, signal);
+    } finally {
+      run.progress.listening = false;
+      await serving.server.close();
+    }
+  } finally {
+    await view.stop();
+  }
+}

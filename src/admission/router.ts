@@ -1,0 +1,141 @@
+/**
+ * The webhook's express app: POST /validate parses, decides and answers through the pure core,
+ * then records the decision (metrics, log, Event). Whatever goes wrong answers an
+ * AdmissionReview the API server can read: a denial (or an allow, per failure mode) with a
+ * message, a JSON 400 when the body has no uid to answer to, never a bare 500.
+ */
+import express, { type Express, type Request, type Response } from "express";
+import { ErrorCodes, GuardError, errorMessage } from "../errors.js";
+import { errorHandler, jsonBody, notFound, requestTelemetry } from "../http/middleware.js";
+import type { Clock } from "../runtime/clock.js";
+import type { Logger } from "../telemetry/log.js";
+import type { Metrics } from "../telemetry/metrics.js";
+import type { DecideContext } from "./context.js";
+import type { AdmissionCore, ReviewResult } from "./core.js";
+import type { Decision } from "./decision.js";
+import type { AdmissionMetrics } from "./metrics.js";
+import type { GuardPolicy } from "./policy-types.js";
+import { internalErrorResponse } from "./review.js";
+import type { AdmissionRequest } from "./review-types.js";
+import { WEBHOOK_PATH } from "./webhook-config.js";
+
+/** What decide() needs for one request, read fresh from the informers each time. */
+export interface AdmissionView {
+  readonly policies: readonly GuardPolicy[];
+  readonly context: DecideContext;
+}
+
+export interface AdmissionAppOptions {
+  readonly core: AdmissionCore;
+  readonly view: () => AdmissionView;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly admission: AdmissionMetrics;
+  /** Failure mode for internal errors: "deny" (default) or "allow". */
+  readonly onInternalError?: "deny" | "allow";
+  /** After the answer is sent: Events for allowed out-of-band changes. Must not throw. */
+  readonly onDecision?: (decision: Decision, request: AdmissionRequest) => void;
+}
+
+function judge(options: AdmissionAppOptions, body: unknown): ReviewResult {
+  try {
+    const { policies, context } = options.view();
+    return options.core.review(body, policies, options.clock.now(), context);
+  } catch (err: unknown) {
+    // core.review never throws; this is the view (informer data) failing.
+    const error = new GuardError(ErrorCodes.ADMISSION_INTERNAL, errorMessage(err), { cause: err });
+    const parsed = options.core.parseReview(body);
+    if (!parsed.ok) return options.core.review(body, [], options.clock.now());
+    const allow = options.onInternalError === "allow";
+    return { httpStatus: 200, body: internalErrorResponse(parsed.review, error, allow), error };
+  }
+}
+
+function logDecision(logger: Logger, decision: Decision, request: AdmissionRequest): void {
+  const fields = {
+    uid: request.uid,
+    user: request.userInfo.username,
+    operation: request.operation,
+    object: decision.object,
+    subresource: request.subResource,
+    reason: decision.reason,
+    effect: decision.effect,
+    policy: decision.policy,
+    fields: decision.changedFields,
+    dryRun: request.dryRun === true,
+  };
+  if (decision.effect === "allow") logger.debug(fields, "admission allowed");
+  else
+    logger.info(
+      fields,
+      decision.effect === "deny" ? "admission denied" : "admission allowed with warning",
+    );
+}
+
+function record(
+  options: AdmissionAppOptions,
+  result: ReviewResult,
+  started: number,
+  body: unknown,
+): void {
+  const seconds = (performance.now() - started) / 1000;
+  if (result.httpStatus === 200 && result.decision !== undefined) {
+    options.admission.record(result.decision, seconds);
+    const request = (body as { request: AdmissionRequest }).request;
+    logDecision(options.logger, result.decision, request);
+    options.onDecision?.(result.decision, request);
+    return;
+  }
+  const error = result.error;
+  if (error !== undefined) {
+    options.admission.failures.inc({ code: error.code });
+    options.logger.warn({ code: error.code, err: error.message }, "admission review not judged");
+  }
+}
+
+/**
+ * The answer in one write: express's res.json() (content negotiation, charset, a second copy
+ * of the body) costs more than deciding does, on the one route the API server waits for.
+ */
+function send(res: Response, result: ReviewResult): void {
+  const body = Buffer.from(JSON.stringify(result.body));
+  res.writeHead(result.httpStatus, {
+    "Content-Type": "application/json",
+    "Content-Length": String(body.length),
+  });
+  res.end(body);
+}
+
+function validate(options: AdmissionAppOptions) {
+  return (req: Request, res: Response): void => {
+    const started = performance.now();
+    const result = judge(options, req.body);
+    send(res, result);
+    try {
+      record(options, result, started, req.body);
+    } catch (err: unknown) {
+      // The answer is out; telemetry must never turn into an error for the API server.
+      options.logger.error({ err: errorMessage(err) }, "cannot record admission decision");
+    }
+  };
+}
+
+export function createAdmissionApp(options: AdmissionAppOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  // Every review is counted; decisions are logged by validate(), not per request.
+  app.use(
+    requestTelemetry({
+      server: "webhook",
+      metrics: options.metrics,
+      logger: options.logger,
+      quietPaths: [WEBHOOK_PATH],
+    }),
+  );
+  app.post(WEBHOOK_PATH, jsonBody(), validate(options));
+  app.use(notFound());
+  app.use(errorHandler(options.logger));
+  return app;
+}

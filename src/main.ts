@@ -3,7 +3,7 @@
 import type { Writable } from "node:stream";
 import type { ComponentFactory } from "./component-context.js";
 import type { Component as ComponentName, Config } from "./config.js";
-import { ErrorCodes, GuardError, errorMessage } from "./errors.js";
+import { errorMessage } from "./errors.js";
 import { createOpsApp } from "./http/ops.js";
 import { startServer } from "./http/server.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
@@ -14,12 +14,13 @@ import { LeaderElector } from "./runtime/leader.js";
 import { createAdmissionComponent } from "./admission/component.js";
 import { createAuditorComponent } from "./auditor/component.js";
 import { createReconcilerComponent } from "./reconciler/component.js";
+import { createSecretsComponent } from "./secrets/component.js";
 import { createLogger, type Logger } from "./telemetry/log.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 
-// Each component lands with its own issue; until then asking for it is a clear error.
-const FACTORIES: Readonly<Partial<Record<ComponentName, ComponentFactory>>> = {
+const FACTORIES: Readonly<Record<ComponentName, ComponentFactory>> = {
   admission: (ctx) => createAdmissionComponent(ctx),
+  secrets: (ctx) => createSecretsComponent(ctx),
   reconciler: (ctx) => createReconcilerComponent(ctx),
   auditor: (ctx) => createAuditorComponent(ctx),
 };
@@ -61,26 +62,15 @@ export function createServices(config: Config, deps: RunDeps = {}): Services {
 
 /** `gitops-guard run`: builds the configured components and runs them until stopped. */
 export async function run(config: Config, deps: RunDeps = {}): Promise<void> {
-  const missing = config.components.filter((name) => FACTORIES[name] === undefined);
-  if (missing.length > 0) {
-    const built = Object.keys(FACTORIES);
-    throw new GuardError(
-      ErrorCodes.CONFIG_INVALID,
-      `components not in this build yet: ${missing.join(", ")} (available: ${built.length > 0 ? built.join(", ") : "none"})`,
-    );
-  }
   const services = createServices(config, deps);
-  const components = config.components.map((name) => {
-    const factory = FACTORIES[name];
-    if (factory === undefined)
-      throw new GuardError(ErrorCodes.CONFIG_INVALID, `unknown component ${name}`);
-    return factory({
+  const components = config.components.map((name) =>
+    FACTORIES[name]({
       ...services,
       config,
       logger: services.logger.child({ component: name }),
       kube: kubeFor(config, services.kube, name),
-    });
-  });
+    }),
+  );
   await runComponents(config, services, components, deps);
 }
 
@@ -112,11 +102,15 @@ export async function runComponents(
 ): Promise<void> {
   const { logger, metrics } = services;
   const signal = stopSignal(deps, logger);
+  const leadership: Leadership = { leading: false };
+  // A standby replica is ready without the leader-only checks: their informers run only on the
+  // leader, and a 503 would take healthy standbys out of their Service.
+  const counted = (c: Component): boolean => !c.leaderOnly || leadership.leading;
   const readiness = (): { ready: boolean; checks: Record<string, boolean> } => {
-    const checks = Object.assign({}, ...components.map((c) => c.readiness())) as Record<
-      string,
-      boolean
-    >;
+    const checks = Object.assign(
+      {},
+      ...components.filter(counted).map((c) => c.readiness()),
+    ) as Record<string, boolean>;
     return { ready: Object.values(checks).every(Boolean), checks };
   };
   const ops = await startServer({
@@ -137,22 +131,34 @@ export async function runComponents(
   try {
     const always = components.filter((c) => !c.leaderOnly).map((c) => c.run(signal));
     const leaderOnly = components.filter((c) => c.leaderOnly);
-    await Promise.all([...always, runLeaderOnly(config, services, leaderOnly, signal)]);
+    await Promise.all([
+      ...always,
+      runLeaderOnly(config, services, leaderOnly, { signal, leadership }),
+    ]);
   } finally {
     await ops.close();
     logger.info("stopped");
   }
 }
 
+interface Leadership {
+  leading: boolean;
+}
+
 async function runLeaderOnly(
   config: Config,
   services: Services,
   components: readonly Component[],
-  signal: AbortSignal,
+  { signal, leadership }: { signal: AbortSignal; leadership: Leadership },
 ): Promise<void> {
   if (components.length === 0) return;
   const runAll = async (s: AbortSignal): Promise<void> => {
-    await Promise.all(components.map((c) => c.run(s)));
+    leadership.leading = true;
+    try {
+      await Promise.all(components.map((c) => c.run(s)));
+    } finally {
+      leadership.leading = false;
+    }
   };
   const election = config.leaderElection;
   if (!election.enabled) {

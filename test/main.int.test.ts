@@ -104,13 +104,15 @@ describe("gitops-guard run against the real API server", () => {
     );
   });
 
-  it("refuses to run a component that is not in this build, naming it", async () => {
-    const config = configFor("default");
+  it("refuses a kubeconfig it cannot read, naming it, before starting anything", async () => {
+    const config = loadConfig({
+      flags: { kubeconfig: "/nonexistent/kubeconfig", opsListen: "127.0.0.1:0" },
+      env: {},
+      hostname: "test-host",
+    });
     await expect(run(config, { signal: AbortSignal.abort() })).rejects.toMatchObject({
-      code: ErrorCodes.CONFIG_INVALID,
-      message: expect.stringMatching(
-        /components not in this build yet: secrets/,
-      ) as unknown,
+      code: ErrorCodes.KUBECONFIG_INVALID,
+      message: expect.stringContaining("/nonexistent/kubeconfig") as unknown,
     });
   });
 });

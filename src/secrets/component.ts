@@ -1,0 +1,247 @@
+/**
+ * The secrets component: the SealedSecret controller (leader only) and its HTTP endpoints.
+ * It owns two informers (SealedSecrets, and Secrets so that an owned Secret edited or deleted
+ * out of band is restored and new key Secrets are picked up), a work queue, the keys in the
+ * cluster and their renewal.
+ */
+import type { Router } from "express";
+import type { ComponentContext } from "../component-context.js";
+import type { Keyring } from "../crypto/sealing/keyring.js";
+import { errorMessage } from "../errors.js";
+import { Informer } from "../kube/informer.js";
+import type { KubeObject } from "../kube/objects.js";
+import type { Component } from "../runtime/component.js";
+import { runWorkers, type Outcome } from "../runtime/controller.js";
+import { isTrue } from "../runtime/conditions.js";
+import { WorkQueue } from "../runtime/queue.js";
+import { EventRecorder } from "./events.js";
+import { KeyStore } from "./keys.js";
+import { KeyUsage, secretsMetrics, type SecretsMetrics } from "./metrics.js";
+import { CONTROLLER, SEALED_SECRET, SECRET, SYNCED } from "./names.js";
+import { reconcileSealedSecret, type ReconcileDeps } from "./reconcile.js";
+import { renewLoop } from "./renew.js";
+import { sealedSecretKeysFor, type SealedSecretObject } from "./render.js";
+import { secretsRouter } from "./routes.js";
+import { wireHandlers } from "./watch.js";
+
+/** Settings not (yet) in Config; the defaults suit a cluster. */
+export interface SecretsOptions {
+  /** Reconciles in flight at once (different SealedSecrets). Default 8. */
+  readonly workers?: number;
+  /** RSA size of generated keys. Default 4096 (as Bitnami). */
+  readonly keyBits?: number;
+  /** A new key this long after the newest became current; 0 disables. Default 30 days. */
+  readonly renewPeriodMs?: number;
+  /** Watch one namespace only (SealedSecrets and Secrets); default all namespaces. */
+  readonly watchNamespace?: string;
+  /**
+   * A Normal "Unsealed" Event each time a Secret is written (as Bitnami). Default true; false
+   * saves one API write per SealedSecret (failures always get a Warning Event).
+   */
+  readonly successEvents?: boolean;
+  /** /v1/verify requests per second per client. Default 2, burst 2 (as Bitnami). */
+  readonly verifyRate?: { readonly perSecond: number; readonly burst: number };
+}
+
+export interface SecretsComponent extends Component {
+  /** /healthz, /v1/cert.pem, /v1/verify, /v1/rotate: mount on the ops server. */
+  routes(): Router;
+  /** Adds a key now (on demand); resolves with its fingerprint. Only while running. */
+  rotateKey(): Promise<string>;
+}
+
+interface Running {
+  readonly queue: WorkQueue<string>;
+  readonly sealedSecrets: Informer<SealedSecretObject>;
+  readonly secrets: Informer;
+}
+
+// A non-leader replica serving /v1/cert.pem reads the key Secrets at most this often.
+const STANDBY_RELOAD_MS = 10_000;
+
+export function createSecretsComponent(
+  ctx: ComponentContext,
+  options: SecretsOptions = {},
+): SecretsComponent {
+  const logger = ctx.logger;
+  const keys = new KeyStore({
+    kube: ctx.kube,
+    namespace: ctx.config.namespace,
+    clock: ctx.clock,
+    logger,
+    ...(options.keyBits === undefined ? {} : { bits: options.keyBits }),
+    ...(options.renewPeriodMs === undefined ? {} : { renewPeriodMs: options.renewPeriodMs }),
+  });
+  const metrics = secretsMetrics(ctx.metrics.registry);
+  const usage = new KeyUsage(metrics.keyUsage);
+  const events = new EventRecorder({ kube: ctx.kube, clock: ctx.clock, logger });
+  let running: Running | undefined;
+  let standbyLoadedAt = Number.NEGATIVE_INFINITY;
+
+  const keyring = async (): Promise<Keyring> => {
+    const now = ctx.clock.now();
+    if (running === undefined && now - standbyLoadedAt > STANDBY_RELOAD_MS) {
+      standbyLoadedAt = now;
+      await keys.load();
+    }
+    return keys.keyring;
+  };
+
+  const informer = <T extends KubeObject>(
+    type: typeof SECRET | typeof SEALED_SECRET,
+  ): Informer<T> =>
+    new Informer<T>({
+      client: ctx.kube,
+      type,
+      clock: ctx.clock,
+      ...(options.watchNamespace === undefined ? {} : { namespace: options.watchNamespace }),
+      onError: (err, attempt) => {
+        ctx.metrics.informerRestarts.inc({ resource: type.kind });
+        logger.warn({ resource: type.kind, attempt, err: errorMessage(err) }, "informer restarts");
+      },
+    });
+
+  const onKeysChanged = (): void => {
+    updateKeyMetrics(metrics, keys);
+    // SealedSecrets that did not open may open with the new key (an import).
+    for (const ss of running?.sealedSecrets.list() ?? []) {
+      if (!isTrue(ss.status?.conditions, SYNCED)) running?.queue.add(keyOfObject(ss));
+    }
+  };
+
+  async function run(signal: AbortSignal): Promise<void> {
+    const current: Running = {
+      queue: new WorkQueue<string>({ clock: ctx.clock }),
+      sealedSecrets: informer<SealedSecretObject>(SEALED_SECRET),
+      secrets: informer<KubeObject>(SECRET),
+    };
+    running = current;
+    const deps: ReconcileDeps = {
+      kube: ctx.kube,
+      clock: ctx.clock,
+      logger,
+      sealedSecrets: current.sealedSecrets,
+      secrets: current.secrets,
+      keys,
+      events,
+      metrics,
+      written: new Map(),
+      usage,
+      successEvents: options.successEvents ?? true,
+    };
+    wireHandlers({
+      ...current,
+      keys,
+      written: deps.written,
+      onKeysChanged,
+      ownersOf: (secret) =>
+        sealedSecretKeysFor(secret, SEALED_SECRET.apiVersion, (key) => {
+          const [ns, name] = key.split("/");
+          return current.sealedSecrets.get(name ?? "", ns) !== undefined;
+        }),
+    });
+    try {
+      await startAndServe(current, deps, signal);
+    } finally {
+      current.queue.shutDown();
+      await Promise.all([current.sealedSecrets.stop(), current.secrets.stop()]);
+      running = undefined;
+    }
+  }
+
+  async function startAndServe(
+    current: Running,
+    deps: ReconcileDeps,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!(await ensureKeyUntil(keys, ctx, signal))) return;
+    updateKeyMetrics(metrics, keys);
+    current.secrets.start();
+    current.sealedSecrets.start();
+    await Promise.all([current.secrets.waitForSync(), current.sealedSecrets.waitForSync()]);
+    logger.info(
+      { keys: keys.keyring.size, newest: keys.keyring.latest()?.fingerprint },
+      "secrets controller started",
+    );
+    await Promise.all([
+      runWorkers({
+        queue: current.queue,
+        reconcile: (key) => reconcileSealedSecret(deps, key),
+        workers: options.workers ?? 8,
+        signal,
+        clock: ctx.clock,
+        onResult: (key, outcome, ms, err) => {
+          report(ctx, { key, outcome, ms, err });
+        },
+      }),
+      renewLoop({ keys, clock: ctx.clock, logger, signal, onRenewed: onKeysChanged }),
+    ]);
+  }
+
+  return {
+    name: "secrets",
+    leaderOnly: true,
+    run,
+    readiness: () => ({
+      "informer:sealedsecrets": running?.sealedSecrets.synced() ?? false,
+      "informer:secrets": running?.secrets.synced() ?? false,
+      "secrets:keys": keys.loaded(),
+    }),
+    routes: () =>
+      secretsRouter({
+        keyring,
+        clock: ctx.clock,
+        ...(options.verifyRate === undefined ? {} : { verifyRate: options.verifyRate }),
+      }),
+    async rotateKey() {
+      const key = await keys.rotate();
+      onKeysChanged();
+      return key?.fingerprint ?? "";
+    },
+  };
+}
+
+const KEY_RETRY_MS = 5_000;
+
+/** Loads (or makes) the keys, retrying while the API server is unreachable; false if stopped. */
+async function ensureKeyUntil(
+  keys: KeyStore,
+  ctx: ComponentContext,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const stopped = (): boolean => signal.aborted;
+  while (!stopped()) {
+    try {
+      await keys.ensureKey();
+      return true;
+    } catch (err: unknown) {
+      ctx.logger.warn({ err: errorMessage(err) }, "sealing keys not loaded; retrying");
+      await ctx.clock.sleep(KEY_RETRY_MS, signal);
+    }
+  }
+  return false;
+}
+
+function keyOfObject(obj: KubeObject): string {
+  return `${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`;
+}
+
+function updateKeyMetrics(metrics: SecretsMetrics, keys: KeyStore): void {
+  metrics.keys.set(keys.keyring.size);
+  const newest = keys.keyring.latest();
+  if (newest !== undefined) metrics.lastRotation.set(Math.floor(newest.since / 1000));
+}
+
+function report(
+  ctx: ComponentContext,
+  r: { key: string; outcome: Outcome; ms: number; err: unknown },
+): void {
+  ctx.metrics.reconcileTotal.inc({ controller: CONTROLLER, outcome: r.outcome });
+  ctx.metrics.reconcileDuration.observe({ controller: CONTROLLER }, r.ms / 1000);
+  if (r.err === undefined) return;
+  // The message is the sealing library's explanation or an API error: names, never values.
+  ctx.logger.warn(
+    { sealedSecret: r.key, outcome: r.outcome, err: errorMessage(r.err) },
+    "reconcile failed",
+  );
+}

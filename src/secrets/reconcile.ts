@@ -1,0 +1,204 @@
+/**
+ * reconcile(key) for one SealedSecret, level-triggered: read it and its Secret from the
+ * caches, unseal with every key held, apply the Secret (server-side apply, owner reference)
+ * when it differs, and say what happened in status, an Event and the metrics.
+ */
+import { readSealedSecret, type SealedSecret } from "../crypto/sealing/sealed-secret.js";
+import { unsealSealedSecret, type UnsealedSecret } from "../crypto/sealing/unseal.js";
+import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js";
+import type { KubeClient } from "../kube/client.js";
+import type { Informer } from "../kube/informer.js";
+import { parseKey, refOf, type KubeObject } from "../kube/objects.js";
+import type { Clock } from "../runtime/clock.js";
+import { done, TerminalError, type ReconcileResult } from "../runtime/result.js";
+import type { Logger } from "../telemetry/log.js";
+import type { EventRecorder } from "./events.js";
+import type { KeyStore } from "./keys.js";
+import { reasonLabel, type KeyUsage, type SecretsMetrics } from "./metrics.js";
+import { REASONS } from "./names.js";
+import {
+  desiredSecret,
+  ownership,
+  secretDigest,
+  secretUpToDate,
+  type SealedSecretObject,
+} from "./render.js";
+import { failed, nextStatus, notOwnedMessage, synced, type SyncOutcome } from "./status.js";
+
+export interface ReconcileDeps {
+  readonly kube: KubeClient;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly sealedSecrets: Informer<SealedSecretObject>;
+  readonly secrets: Informer;
+  readonly keys: KeyStore;
+  readonly events: EventRecorder;
+  /** Record a Normal Event when a Secret is written. */
+  readonly successEvents: boolean;
+  readonly metrics: SecretsMetrics;
+  /** SealedSecret key -> secretDigest of the Secret it wants (skips the echo of its writes). */
+  readonly written: Map<string, string>;
+  /** Which keys each SealedSecret depends on. */
+  readonly usage: KeyUsage;
+}
+
+interface Run {
+  readonly deps: ReconcileDeps;
+  readonly key: string;
+  readonly obj: SealedSecretObject;
+}
+
+// How many other SealedSecrets of the namespace a failed unseal compares labels with.
+const DIAGNOSIS_PEERS = 50;
+
+/** Writes the status when it changed, and records the metric and Event of a failure. */
+async function finish(run: Run, outcome: SyncOutcome, metricReason: string): Promise<void> {
+  const { deps, obj } = run;
+  deps.metrics.unseal.inc({ result: outcome.ok ? "success" : "failure", reason: metricReason });
+  if (!outcome.ok) {
+    await deps.events.record(obj, {
+      type: "Warning",
+      reason: outcome.reason,
+      message: outcome.message,
+    });
+  }
+  const status = nextStatus(obj, outcome, deps.clock.now());
+  if (status === undefined) return;
+  try {
+    await deps.kube.patchStatus(
+      {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        namespace: obj.metadata.namespace ?? "",
+        name: obj.metadata.name ?? "",
+      },
+      status,
+    );
+  } catch (err: unknown) {
+    deps.metrics.unseal.inc({ result: "failure", reason: "status" });
+    // A vanished SealedSecret needs no status; anything else is retried.
+    if (!isGuardError(err, ErrorCodes.KUBE_NOT_FOUND)) throw err;
+  }
+}
+
+/** Fails the reconcile for good (until the object or the keys change), status first. */
+async function terminal(run: Run, outcome: SyncOutcome, metricReason: string): Promise<never> {
+  await finish(run, outcome, metricReason);
+  throw new TerminalError(outcome.message, { code: metricReason });
+}
+
+function parse(run: Run): SealedSecret | SyncOutcome {
+  try {
+    return readSealedSecret(run.obj, `SealedSecret ${run.key}`);
+  } catch (err: unknown) {
+    return failed(REASONS.invalid, errorMessage(err));
+  }
+}
+
+function peers(run: Run, ss: SealedSecret): { namespace: string; name: string }[] {
+  const namespace = ss.metadata.namespace ?? "";
+  return run.deps.sealedSecrets
+    .list(namespace)
+    .filter((o) => o.metadata.name !== ss.metadata.name)
+    .slice(0, DIAGNOSIS_PEERS)
+    .map((o) => ({ namespace, name: o.metadata.name ?? "" }));
+}
+
+function unseal(run: Run, ss: SealedSecret): UnsealedSecret | GuardError {
+  const uid = run.obj.metadata.uid;
+  try {
+    return unsealSealedSecret(ss, {
+      keyring: run.deps.keys.keyring,
+      otherObjects: peers(run, ss),
+      ...(uid === undefined ? {} : { ownerUid: uid }),
+    });
+  } catch (err: unknown) {
+    if (err instanceof GuardError) return err;
+    throw err;
+  }
+}
+
+function extraItems(applied: KubeObject, desired: KubeObject): string[] {
+  const want = (desired["data"] ?? {}) as Record<string, string>;
+  return Object.keys((applied["data"] ?? {}) as Record<string, string>).filter((k) => !(k in want));
+}
+
+/** Applies the Secret; an immutable Secret that would change is a terminal failure. */
+async function write(run: Run, desired: KubeObject): Promise<void> {
+  const { deps, key } = run;
+  try {
+    const applied = await deps.kube.apply(desired);
+    // Items another writer added stay after an apply (they are its fields): remove them, as
+    // the Secret holds exactly what the SealedSecret says.
+    const extra = extraItems(applied, desired);
+    if (extra.length > 0) {
+      const data = Object.fromEntries(extra.map((k) => [k, null]));
+      await deps.kube.mergePatch(refOf(applied), { data });
+    }
+  } catch (err: unknown) {
+    const message = `cannot write Secret ${key}: ${errorMessage(err)}`;
+    const immutable = /immutable/i.test(errorMessage(err));
+    if (immutable) return terminal(run, failed(REASONS.writeFailed, message), "update");
+    await finish(run, failed(REASONS.writeFailed, message), "update");
+    throw new GuardError(ErrorCodes.SECRETS_WRITE_FAILED, message, { cause: err });
+  }
+}
+
+function forget(deps: ReconcileDeps, key: string): void {
+  deps.written.delete(key);
+  deps.usage.delete(key);
+  deps.events.forget(key);
+}
+
+/** Writes the Secret when it differs, then reports success. */
+async function apply(
+  run: Run,
+  unsealed: UnsealedSecret,
+  live: KubeObject | undefined,
+): Promise<void> {
+  const desired = desiredSecret(unsealed.secret);
+  run.deps.written.set(run.key, secretDigest(desired));
+  const upToDate = secretUpToDate(live, desired);
+  if (!upToDate) await write(run, desired);
+  const wrote = upToDate ? "unchanged" : live === undefined ? "created" : "updated";
+  await finish(run, synced(run.key, wrote), "ok");
+  if (wrote === "unchanged" || !run.deps.successEvents) return;
+  const verb = live === undefined ? "unsealed into" : "restored or updated";
+  await run.deps.events.record(run.obj, {
+    type: "Normal",
+    reason: REASONS.unsealed,
+    message: `SealedSecret ${verb} Secret ${run.key}`,
+  });
+}
+
+export async function reconcileSealedSecret(
+  deps: ReconcileDeps,
+  key: string,
+): Promise<ReconcileResult> {
+  const { namespace = "", name } = parseKey(key);
+  const obj = deps.sealedSecrets.get(name, namespace);
+  if (obj === undefined || obj.metadata.deletionTimestamp !== undefined) {
+    // The garbage collector removes the Secret through its owner reference.
+    forget(deps, key);
+    return done();
+  }
+  const run: Run = { deps, key, obj };
+  const ss = parse(run);
+  if (!("spec" in ss)) return terminal(run, ss, "invalid");
+  const live = deps.secrets.get(name, namespace);
+  if (ownership(live, ss) === "foreign") {
+    const message = notOwnedMessage(namespace, name);
+    return terminal(run, failed(REASONS.notOwned, message), "unmanaged");
+  }
+  const unsealed = unseal(run, ss);
+  if (unsealed instanceof GuardError) {
+    return terminal(
+      run,
+      failed(REASONS.unsealFailed, unsealed.message),
+      reasonLabel(unsealed.code),
+    );
+  }
+  deps.usage.set(key, new Set(unsealed.openedWith.values()));
+  await apply(run, unsealed, live);
+  return done();
+}

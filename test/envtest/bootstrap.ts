@@ -44,6 +44,8 @@ export async function bootstrap(opts: {
   const base = { server: opts.apiServerUrl, caCert: opts.ca.cert };
   const admin = write("admin", kubeconfigYaml({ ...base, name: "admin", clientCert: opts.admin }));
   await kubectl(opts.bin, admin, ["apply", "-f", join(repoRoot, "test/envtest/bootstrap.yaml")]);
+  // The admission component's own least-privilege role, as the chart installs it.
+  await kubectl(opts.bin, admin, ["apply", "-f", join(repoRoot, "webhooks/webhook-rbac.yaml")]);
   await kubectl(opts.bin, admin, ["apply", "-f", join(repoRoot, "crds")]);
   await kubectl(opts.bin, admin, [
     "wait",

@@ -31,7 +31,12 @@ export function createOpsApp(options: OpsAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(
-    requestTelemetry({ server: "ops", metrics, logger, quietPaths: ["/healthz", "/metrics"] }),
+    requestTelemetry({
+      server: "ops",
+      metrics,
+      logger,
+      quietPaths: ["/healthz", "/readyz", "/metrics"],
+    }),
   );
   // Liveness says only that the event loop answers; dependencies belong to /readyz, or a
   // slow API server would get every replica restarted.

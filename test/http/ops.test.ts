@@ -96,11 +96,14 @@ describe("ops server", () => {
     );
   });
 
-  it("logs requests except /healthz and /metrics", async () => {
+  it("logs requests except the probes and the scrapes (/healthz, /readyz, /metrics)", async () => {
     for (const path of ["/healthz", "/metrics", "/readyz", "/nope"]) await (await get(path)).text();
-    expect(loggedPaths()).toEqual(["/readyz", "/nope"]);
-    const readyz = harness.logs().find((l) => l.path === "/readyz");
-    expect(readyz).toMatchObject({ server: "ops", method: "GET", statusCode: 200 });
+    expect(loggedPaths()).toEqual(["/nope"]);
+    expect(harness.logs().find((l) => l.path === "/nope")).toMatchObject({
+      server: "ops",
+      method: "GET",
+      statusCode: 404,
+    });
   });
 
   it("answers an unknown path with a JSON 404", async () => {

@@ -33,11 +33,15 @@ describe("GitSync dependsOn and suspend", () => {
 
     // infra applies, but its Deployment never becomes Available (no kubelet): apps must wait.
     await waitForApplied(ns, "infra", i1);
+    // First "not Ready" while infra's own sync finishes, then "not Healthy" for as long as its
+    // Deployment is unavailable: wait for the second, which is the state this test is about.
     const blocked = await waitForGitSync(
       ns,
       "apps",
-      "DependencyNotReady",
-      (o) => condition(o, "Ready")?.reason === "DependencyNotReady",
+      "DependencyNotReady (infra not Healthy)",
+      (o) =>
+        condition(o, "Ready")?.reason === "DependencyNotReady" &&
+        (condition(o, "Ready")?.message ?? "").includes("not Healthy"),
     );
     expect(condition(blocked, "Ready")?.message).toContain(`GitSync ${ns}/infra is not Healthy`);
     expect(await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "app" })).toBe(

@@ -1,4 +1,22 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+
+// Tests that need a network of their own (test/envtest/netns.ts): offered only inside it, where
+// test/secrets/service-proxy.int.test.ts runs them with a control plane of their own.
+const netns: TestProjectInlineConfiguration[] =
+  process.env.GITOPS_GUARD_TEST_NETNS === "1"
+    ? [
+        {
+          test: {
+            name: "netns",
+            include: ["test/**/*.netns.test.ts"],
+            globalSetup: ["test/tools/global-setup.ts", "test/envtest/global-setup.ts"],
+            testTimeout: 120_000,
+            hookTimeout: 180_000,
+            fileParallelism: false,
+          },
+        },
+      ]
+    : [];
 
 // Two projects: unit tests (pure cores, no servers but loopback ones they start themselves)
 // and integration tests against the real control plane started once by test/envtest.
@@ -13,7 +31,12 @@ export default defineConfig({
           // Unit files first, then the integration files: the timing claims of the integration
           // tests (leader handover, heal latency) should not share two cores with fuzzers.
           sequence: { groupOrder: 0 },
-          exclude: ["test/**/*.int.test.ts", "test/e2e/**", "node_modules/**"],
+          exclude: [
+            "test/**/*.int.test.ts",
+            "test/**/*.netns.test.ts",
+            "test/e2e/**",
+            "node_modules/**",
+          ],
           testTimeout: 20_000,
         },
       },
@@ -28,6 +51,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      ...netns,
     ],
   },
 });

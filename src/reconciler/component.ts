@@ -13,6 +13,7 @@ import type { GitSyncObject } from "./gitsync.js";
 import { apiReader } from "./health/read.js";
 import { GitSyncMetrics, reconcilerMetrics } from "./metrics.js";
 import { GITSYNC } from "./names.js";
+import { pushRouter } from "./push/routes.js";
 import { reconcileGitSync, type ReconcileContext } from "./reconcile.js";
 import { SelfHealer } from "./selfheal/controller.js";
 import type { SyncEnvironment } from "./sync.js";
@@ -52,6 +53,8 @@ export interface ReconcilerOptions {
   /** The first wait between heals in a fight (doubling per heal), and its cap. */
   readonly healBackoffMs?: number;
   readonly healBackoffCapMs?: number;
+  /** The Secret (in the controller's namespace) with the push secrets for /hooks/git. */
+  readonly pushSecretName?: string;
 }
 
 export const DEFAULT_SEARCH_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -76,6 +79,7 @@ export const RECONCILER_DEFAULTS: Required<ReconcilerOptions> = {
   healLoopWindowMs: 60_000,
   healBackoffMs: 2_000,
   healBackoffCapMs: 300_000,
+  pushSecretName: "gitops-guard-push",
 };
 
 function changedSpec(obj: GitSyncObject, old: GitSyncObject | undefined): boolean {
@@ -213,6 +217,15 @@ export function createReconcilerComponent(
     name: "reconciler",
     leaderOnly: true,
     readiness: () => ({ "informer:gitsyncs": informer.synced() }),
+    // Served by every replica: a push only annotates GitSyncs, and the leader syncs them.
+    routes: () =>
+      pushRouter({
+        kube: ctx.kube,
+        clock: ctx.clock,
+        logger: ctx.logger,
+        secret: { namespace: ctx.config.namespace, name: o.pushSecretName },
+        pushes: reconcilerMetrics(ctx.metrics.registry).pushes,
+      }),
     async run(signal: AbortSignal): Promise<void> {
       const queue = new WorkQueue<string>({ clock: ctx.clock });
       const rc = reconcileContext();

@@ -1,4 +1,4 @@
-import { Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { metricName } from "../telemetry/metrics.js";
 
 /**
@@ -10,6 +10,8 @@ export interface ReconcilerMetrics {
   readonly duration: Histogram<"namespace" | "name">;
   readonly ready: Gauge<"namespace" | "name">;
   readonly revision: Gauge<"namespace" | "name" | "revision">;
+  /** Pushes received on /hooks/git, by sender and what came of them. */
+  readonly pushes: Counter<"provider" | "outcome">;
 }
 
 // A sync spans a cached fetch (tens of ms) to a large first apply (minutes).
@@ -21,6 +23,7 @@ export function reconcilerMetrics(registry: Registry): ReconcilerMetrics {
   const durationName = metricName("gitsync_reconcile_duration_seconds");
   const readyName = metricName("gitsync_ready");
   const revisionName = metricName("gitsync_revision_info");
+  const pushesName = metricName("git_pushes_total");
   return {
     duration:
       (registry.getSingleMetric(durationName) as Histogram<"namespace" | "name"> | undefined) ??
@@ -46,6 +49,14 @@ export function reconcilerMetrics(registry: Registry): ReconcilerMetrics {
         name: revisionName,
         help: "The revision a GitSync last applied in full; the value is always 1.",
         labelNames: ["namespace", "name", "revision"] as const,
+        registers,
+      }),
+    pushes:
+      (registry.getSingleMetric(pushesName) as Counter<"provider" | "outcome"> | undefined) ??
+      new Counter({
+        name: pushesName,
+        help: "Git pushes received (outcome: synced, unmatched, refused, ping, ignored, error).",
+        labelNames: ["provider", "outcome"] as const,
         registers,
       }),
   };

@@ -106,8 +106,15 @@ async function stage<T>(name: SyncStage, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What fetching and rendering a revision needs (a sync, or `gitops-guard diff`). */
+export type RenderEnvironment = Pick<SyncEnvironment, "kube" | "git" | "kustomize" | "scratchDir">;
+export type RenderRequest = Pick<
+  SyncRequest,
+  "namespace" | "name" | "spec" | "signal" | "rendered"
+>;
+
 /** The GitSync's SOPS keys (spec.decryption.secretRef), read fresh for every sync. */
-async function sopsFor(env: SyncEnvironment, req: SyncRequest): Promise<SopsFiles | undefined> {
+async function sopsFor(env: RenderEnvironment, req: RenderRequest): Promise<SopsFiles | undefined> {
   const name = req.spec.decryptionSecretName;
   if (name === undefined) return undefined;
   const secret = await env.kube.get<KubeObject & { data?: Record<string, string> }>({
@@ -125,7 +132,11 @@ async function sopsFor(env: SyncEnvironment, req: SyncRequest): Promise<SopsFile
   return sopsFiles(await ageKeysFromSecret(`${req.namespace}/${name}`, secret.data ?? {}));
 }
 
-async function fetchAndRender(env: SyncEnvironment, req: SyncRequest): Promise<Rendered> {
+/** Fetches the GitSync's revision and renders it into the objects a sync would apply. */
+export async function fetchAndRender(
+  env: RenderEnvironment,
+  req: RenderRequest,
+): Promise<Rendered> {
   if (req.rendered !== undefined) return req.rendered;
   const source = await stage("source", () =>
     fetchGitSource({ kube: env.kube, settings: env.git, ...req }),

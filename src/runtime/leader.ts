@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import { ErrorCodes, GuardError } from "../errors.js";
+import { ErrorCodes, GuardError, isGuardError } from "../errors.js";
 
 // Leader election after client-go's leaderelection, with no Kubernetes imports (src/kube/ stores
 // Leases). Safety: a stale resourceVersion fails the write, and the leader gives up at
@@ -124,6 +124,8 @@ export class LeaderElector {
   private held: LeaseRecord | undefined;
   private observedKey: string | undefined;
   private observedAt = 0;
+  /** The last read-decide-write round, which may outlive an abort (see release). */
+  private inflight: Promise<unknown> = Promise.resolve();
 
   constructor(options: LeaderElectorOptions) {
     this.options = options;
@@ -219,6 +221,7 @@ export class LeaderElector {
       this.report(err);
       return "failed" as const;
     });
+    this.inflight = work;
     return settleWithin(this.options.clock, work, {
       timeoutMs,
       signal,
@@ -262,11 +265,34 @@ export class LeaderElector {
     const held = this.held;
     this.held = undefined;
     if (held?.holderIdentity !== this.options.identity) return;
-    const { clock, store } = this.options;
-    const update = store.update(releasedLease(held, clock.now())).catch((err: unknown) => {
+    const stepDown = this.stepDown().catch((err: unknown) => {
       this.report(err);
     });
-    await settleWithin(clock, update, { timeoutMs: timing.renewDeadlineMs, fallback: undefined });
+    await settleWithin(this.options.clock, stepDown, {
+      timeoutMs: timing.renewDeadlineMs,
+      fallback: undefined,
+    });
+  }
+
+  /**
+   * Writes the released record over the lease's current version. A renewal cut short by the
+   * abort may still land first (it bumps resourceVersion, and the release would then be refused
+   * as a conflict, leaving the next leader to wait out the whole lease): wait for it, then read
+   * the lease fresh, and retry a conflict a few times while the lease is still ours.
+   */
+  private async stepDown(): Promise<void> {
+    const { store, clock, identity } = this.options;
+    await this.inflight;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await store.get();
+      if (current?.holderIdentity !== identity) return;
+      try {
+        await store.update(releasedLease(current, clock.now()));
+        return;
+      } catch (err: unknown) {
+        if (!isGuardError(err, ErrorCodes.KUBE_CONFLICT)) throw err;
+      }
+    }
   }
 
   private report(err: unknown): void {

@@ -159,8 +159,9 @@ function conflict(message: string): GuardError {
 
 /** One replica's view of the shared store, which a test can cut off or make hang. */
 class ReplicaStore implements LeaseStore {
-  mode: "ok" | "fail" | "hang" = "ok";
+  mode: "ok" | "fail" | "hang" | "pause-updates" = "ok";
   private readonly inner: LeaseStore;
+  private readonly paused: (() => void)[] = [];
 
   constructor(inner: LeaseStore) {
     this.inner = inner;
@@ -175,6 +176,11 @@ class ReplicaStore implements LeaseStore {
   }
 
   update(record: LeaseRecord): Promise<LeaseRecord> {
+    if (this.mode === "pause-updates") {
+      return new Promise<void>((resolve) => this.paused.push(resolve)).then(() =>
+        this.inner.update(record),
+      );
+    }
     return this.gate(() => this.inner.update(record));
   }
 
@@ -184,6 +190,12 @@ class ReplicaStore implements LeaseStore {
     }
     if (this.mode === "hang") return new Promise<T>(() => undefined);
     return call();
+  }
+
+  /** Lets the updates held in "pause-updates" mode go on, in order. */
+  resume(): void {
+    this.mode = "ok";
+    for (const go of this.paused.splice(0)) go();
   }
 }
 
@@ -303,6 +315,25 @@ describe("LeaderElector", () => {
     await runFor(clock, 2000, [a, b]);
     expect(b.events).toEqual(["start@10000"]); // b's next retry, not a lease duration later
     expect(shared.record).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
+    await stop(b);
+  });
+
+  it("releases when cancelled mid-renewal, after the renewal lands", async () => {
+    const clock = new FakeClock(T0);
+    const shared = new MemoryLeaseStore();
+    const a = startReplica(shared, clock, "a");
+    await clock.advance(0);
+    const b = startReplica(shared, clock, "b");
+    await runFor(clock, 3000, [a, b]);
+    a.store.mode = "pause-updates";
+    await clock.advance(1000); // a's renewal at 4000 has read the lease; its write waits
+    a.controller.abort();
+    await clock.advance(0);
+    a.store.resume(); // the renewal lands first and bumps the lease's resourceVersion
+    await a.done;
+    expect(shared.record?.holderIdentity).toBeUndefined();
+    await runFor(clock, 2000, [a, b]);
+    expect(b.events).toEqual(["start@6000"]); // b's next retry, not a lease duration later
     await stop(b);
   });
 

@@ -8,6 +8,7 @@ import {
 } from "../../../src/reconciler/component.js";
 import type { GitSyncObject } from "../../../src/reconciler/gitsync.js";
 import { GITSYNC, REQUESTED_AT_ANNOTATION } from "../../../src/reconciler/names.js";
+import type { Component } from "../../../src/runtime/component.js";
 import { findCondition, type Condition } from "../../../src/runtime/conditions.js";
 import { realClock } from "../../../src/runtime/clock.js";
 import { createLogger } from "../../../src/telemetry/log.js";
@@ -18,6 +19,7 @@ import { ensureKustomize } from "./kustomize.js";
 import { removeTempDirs, tempDir } from "./temp.js";
 
 export interface Harness {
+  readonly component: Component;
   readonly metrics: Metrics;
   readonly logs: LogSink;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startReconciler(options: ReconcilerOptions = {}): Promise<
     Object.values(component.readiness()).every(Boolean),
   );
   return {
+    component,
     metrics,
     logs,
     async stop() {

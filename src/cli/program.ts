@@ -13,6 +13,7 @@ import {
 import { packageVersion } from "../telemetry/build-info.js";
 import { addAuditCommand } from "./audit.js";
 import { addBreakGlassCommand } from "./break-glass.js";
+import { addDiffCommand } from "./diff.js";
 import { addKeysCommand } from "./keys.js";
 import { addSealCommand } from "./seal.js";
 import { addSopsCommand } from "./sops.js";
@@ -109,5 +110,6 @@ export function buildProgram(deps: ProgramDeps): Command {
   addSopsCommand(program, deps);
   addBreakGlassCommand(program, deps);
   addWebhookCommand(program, deps);
+  addDiffCommand(program, deps);
   return program;
 }

@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { isGuardError } from "../errors.js";
+import { ExitStatus } from "./exit-status.js";
 import { buildProgram, type CliOutput, type ProgramDeps } from "./program.js";
 
 export interface CliDeps extends ProgramDeps {
@@ -10,6 +11,11 @@ export interface CliDeps extends ProgramDeps {
 function reportFailure(err: unknown, output: CliOutput): number {
   // Commander has already printed usage errors, help and the version.
   if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof ExitStatus) {
+    return err.cause === undefined
+      ? err.status
+      : Math.max(err.status, reportFailure(err.cause, output));
+  }
   // Our errors are meant for people: the code and message say it all, a stack would not help.
   if (isGuardError(err)) {
     output.writeErr(`error ${err.code}: ${err.message}\n`);

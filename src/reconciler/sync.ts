@@ -98,6 +98,11 @@ class StageError extends Error {
   }
 }
 
+/** The error a stage failed with, for callers outside a sync (`gitops-guard diff`). */
+export function stageCause(err: unknown): unknown {
+  return err instanceof StageError ? err.cause : err;
+}
+
 async function stage<T>(name: SyncStage, work: () => Promise<T>): Promise<T> {
   try {
     return await work();

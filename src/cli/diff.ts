@@ -1,0 +1,43 @@
+/**
+ * `gitops-guard diff NAMESPACE/NAME`: what a sync of that GitSync would change now, live
+ * against Git. Loads the reconciler's code only when run.
+ */
+import { type Command, Option } from "commander";
+import type { ProgramDeps } from "./program.js";
+
+export interface DiffFlags {
+  readonly kubeconfig?: string;
+  readonly namespace?: string;
+  readonly git: string;
+  readonly kustomize: string;
+  readonly output: "text" | "json";
+}
+
+const HELP = `
+Fetches and renders the GitSync's revision as a sync would, asks the API server for a dry-run
+of every apply (as field manager gitops-guard), and prints a unified diff per object against
+the live cluster, and what prune would delete. A Secret's values are never printed. Needs read
+access to the GitSync's Secrets (Git credentials, SOPS keys) and patch rights for the dry-run.
+
+Exit status: 0 the cluster equals Git, 1 they differ, 2 the diff could not be made.`;
+
+export function addDiffCommand(program: Command, deps: ProgramDeps): void {
+  program
+    .command("diff")
+    .description("Show what a sync of a GitSync would change, live against Git.")
+    .argument("<gitsync>", "the GitSync, as NAMESPACE/NAME (or NAME with -n)")
+    .option("-n, --namespace <ns>", "the GitSync's namespace")
+    .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    .option("--git <path>", "the git binary", "git")
+    .option("--kustomize <path>", "the kustomize binary", "kustomize")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .addHelpText("after", HELP)
+    .action(async (target: string, flags: DiffFlags) => {
+      const { runDiff } = await import("./diff-run.js");
+      await runDiff(target, flags, deps);
+    });
+}

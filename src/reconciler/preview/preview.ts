@@ -1,0 +1,88 @@
+/**
+ * `gitops-guard diff`: what a sync of one GitSync would change, live against Git. Fetches and
+ * renders the revision exactly as a sync does, asks the API server for a dry-run of every apply
+ * (field manager gitops-guard, so admission and defaulting answer as for the real sync), and
+ * compares with the live objects; lists what prune would delete. Changes nothing.
+ */
+import { ErrorCodes, errorMessage, isGuardError } from "../../errors.js";
+import { FIELD_MANAGER } from "../../kube/client.js";
+import type { KubeObject } from "../../kube/objects.js";
+import { pruneCandidates, pruneVerdict } from "../apply/prune-plan.js";
+import { settleLimited } from "../concurrency.js";
+import type { DesiredObject } from "../desired.js";
+import { parseGitSyncSpec, type GitSyncObject, type InventoryEntry } from "../gitsync.js";
+import { fetchAndRender, stageCause, type RenderEnvironment } from "../sync.js";
+import { objectChange, objectId, type ObjectChange } from "./changes.js";
+
+export interface Preview {
+  readonly revision: string;
+  readonly changes: readonly ObjectChange[];
+  /** Objects a sync would delete (prune on, owned by this GitSync, not prune-disabled). */
+  readonly prunes: readonly string[];
+  /** Objects the API server would refuse, with its reason. */
+  readonly refused: readonly string[];
+}
+
+const CONCURRENCY = 8;
+
+async function change(env: RenderEnvironment, desired: DesiredObject): Promise<ObjectChange> {
+  const live = await env.kube.get(desired.ref);
+  try {
+    const next = await env.kube.apply(desired.object, {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+      dryRun: true,
+    });
+    return objectChange(live, next);
+  } catch (err: unknown) {
+    // Its namespace or its CRD comes in the same sync: the server cannot dry-run it yet, so
+    // Git's manifest stands in for the server's answer.
+    if (live === undefined && isGuardError(err, ErrorCodes.KUBE_NOT_FOUND)) {
+      return objectChange(undefined, desired.object);
+    }
+    throw err;
+  }
+}
+
+async function prunes(
+  env: RenderEnvironment,
+  gitSync: { namespace: string; name: string },
+  previous: readonly InventoryEntry[],
+  desired: readonly DesiredObject[],
+): Promise<string[]> {
+  const candidates = pruneCandidates(previous, new Set(desired.map((d) => d.key)));
+  const lives = await Promise.all(candidates.map((c) => env.kube.get<KubeObject>(c)));
+  return lives
+    .filter((live): live is KubeObject => live !== undefined)
+    .filter((live) => pruneVerdict(live, gitSync) === "delete")
+    .map(objectId);
+}
+
+export async function previewGitSync(
+  env: RenderEnvironment,
+  obj: GitSyncObject,
+  signal: AbortSignal,
+): Promise<Preview> {
+  const namespace = obj.metadata.namespace ?? "";
+  const name = obj.metadata.name ?? "";
+  const spec = parseGitSyncSpec(obj);
+  const { fetched, desired } = await fetchAndRender(env, { namespace, name, spec, signal }).catch(
+    (err: unknown) => {
+      throw stageCause(err);
+    },
+  );
+  const results = await settleLimited(desired, CONCURRENCY, (d) => change(env, d));
+  const changes: ObjectChange[] = [];
+  const refused: string[] = [];
+  results.forEach((result, i) => {
+    if (result.status === "fulfilled") changes.push(result.value);
+    else refused.push(`${objectId(desired[i]?.object ?? obj)}: ${errorMessage(result.reason)}`);
+  });
+  const previous = obj.status?.inventory ?? [];
+  return {
+    revision: fetched.revision,
+    changes,
+    prunes: spec.prune ? await prunes(env, { namespace, name }, previous, desired) : [],
+    refused,
+  };
+}

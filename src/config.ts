@@ -46,6 +46,8 @@ export interface Config {
   /** Each component acts as its own service account (out of a cluster). */
   readonly impersonate: boolean;
   readonly serviceAccounts: ServiceAccountsConfig;
+  /** The secrets component also reconciles bitnami.com/v1alpha1 SealedSecrets. */
+  readonly bitnamiSealedSecrets: boolean;
 }
 
 /** Option values the CLI parsed (commander's opts(), only those given on the command line). */
@@ -94,6 +96,7 @@ const SETTINGS: readonly Setting[] = [
   { path: ["serviceAccounts", "reconciler"] },
   { path: ["serviceAccounts", "secrets"] },
   { path: ["serviceAccounts", "webhook"] },
+  { path: ["bitnamiSealedSecrets"], flag: "bitnamiSealedSecrets" },
 ];
 
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
@@ -130,6 +133,7 @@ function schema(): object {
       retryPeriodSeconds: seconds(2),
     }),
     impersonate: { type: "boolean" },
+    bitnamiSealedSecrets: { type: "boolean", default: false },
     serviceAccounts: closed({
       reconciler: text(DNS_SUBDOMAIN, 253, "gitops-guard-reconciler"),
       secrets: text(DNS_SUBDOMAIN, 253, "gitops-guard-secrets"),

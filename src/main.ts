@@ -20,7 +20,7 @@ import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 
 const FACTORIES: Readonly<Record<ComponentName, ComponentFactory>> = {
   admission: (ctx) => createAdmissionComponent(ctx),
-  secrets: (ctx) => createSecretsComponent(ctx),
+  secrets: (ctx) => createSecretsComponent(ctx, { bitnami: ctx.config.bitnamiSealedSecrets }),
   reconciler: (ctx) => createReconcilerComponent(ctx),
   auditor: (ctx) => createAuditorComponent(ctx),
 };

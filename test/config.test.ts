@@ -44,6 +44,7 @@ describe("loadConfig defaults", () => {
         retryPeriodSeconds: 2,
       },
       impersonate: false,
+      bitnamiSealedSecrets: false,
       serviceAccounts: {
         reconciler: "gitops-guard-reconciler",
         secrets: "gitops-guard-secrets",

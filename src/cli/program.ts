@@ -79,6 +79,10 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
     .option("--state-dir <dir>", "directory for the audit journal and Git checkouts")
     .option("--log-level <level>", "trace, debug, info, warn, error or fatal")
     .option("--no-leader-election", "run the leader-only components without a Lease")
+    .option(
+      "--bitnami-sealed-secrets",
+      "also reconcile bitnami.com/v1alpha1 SealedSecrets (taking over from Bitnami's controller)",
+    )
     .option("--identity <name>", "leader-election identity; default POD_NAME, else host name")
     .addHelpText("after", environmentHelp)
     .action(async (_options: unknown, command: Command) => {

@@ -17,7 +17,14 @@ import { WorkQueue } from "../runtime/queue.js";
 import { EventRecorder } from "./events.js";
 import { KeyStore } from "./keys.js";
 import { KeyUsage, secretsMetrics, type SecretsMetrics } from "./metrics.js";
-import { CONTROLLER, SEALED_SECRET, SECRET, SYNCED } from "./names.js";
+import {
+  BITNAMI_SEALED_SECRET,
+  CONTROLLER,
+  SEALED_SECRET,
+  SECRET,
+  SYNCED,
+  type SealedSecretType,
+} from "./names.js";
 import { reconcileSealedSecret, type ReconcileDeps } from "./reconcile.js";
 import { renewLoop } from "./renew.js";
 import { sealedSecretKeysFor, type SealedSecretObject } from "./render.js";
@@ -41,6 +48,11 @@ export interface SecretsOptions {
   readonly successEvents?: boolean;
   /** /v1/verify requests per second per client. Default 2, burst 2 (as Bitnami). */
   readonly verifyRate?: { readonly perSecond: number; readonly burst: number };
+  /**
+   * Also reconcile bitnami.com/v1alpha1 SealedSecrets (and their deprecated v1 spec.data), to
+   * take over from Bitnami's controller without rewriting a repository. Default false.
+   */
+  readonly bitnami?: boolean;
 }
 
 export interface SecretsComponent extends Component {
@@ -50,9 +62,16 @@ export interface SecretsComponent extends Component {
   rotateKey(): Promise<string>;
 }
 
-interface Running {
+/** One SealedSecret kind's controller: its informer, queue, and the echo filter of its writes. */
+interface Lane {
+  readonly type: SealedSecretType;
   readonly queue: WorkQueue<string>;
   readonly sealedSecrets: Informer<SealedSecretObject>;
+  readonly written: Map<string, string>;
+}
+
+interface Running {
+  readonly lanes: readonly Lane[];
   readonly secrets: Informer;
 }
 
@@ -87,9 +106,9 @@ export function createSecretsComponent(
     return keys.keyring;
   };
 
-  const informer = <T extends KubeObject>(
-    type: typeof SECRET | typeof SEALED_SECRET,
-  ): Informer<T> =>
+  const types: SealedSecretType[] =
+    options.bitnami === true ? [SEALED_SECRET, BITNAMI_SEALED_SECRET] : [SEALED_SECRET];
+  const informer = <T extends KubeObject>(type: typeof SECRET | SealedSecretType): Informer<T> =>
     new Informer<T>({
       client: ctx.kube,
       type,
@@ -104,75 +123,99 @@ export function createSecretsComponent(
   const onKeysChanged = (): void => {
     updateKeyMetrics(metrics, keys);
     // SealedSecrets that did not open may open with the new key (an import).
-    for (const ss of running?.sealedSecrets.list() ?? []) {
-      if (!isTrue(ss.status?.conditions, SYNCED)) running?.queue.add(keyOfObject(ss));
+    for (const lane of running?.lanes ?? []) {
+      for (const ss of lane.sealedSecrets.list()) {
+        if (!isTrue(ss.status?.conditions, SYNCED)) lane.queue.add(keyOfObject(ss));
+      }
     }
+  };
+
+  const laneFor = (type: SealedSecretType): Lane => ({
+    type,
+    queue: new WorkQueue<string>({ clock: ctx.clock }),
+    sealedSecrets: informer<SealedSecretObject>(type),
+    written: new Map(),
+  });
+
+  const depsFor = (lane: Lane, secrets: Informer): ReconcileDeps => ({
+    kube: ctx.kube,
+    clock: ctx.clock,
+    logger,
+    sealedSecrets: lane.sealedSecrets,
+    secrets,
+    keys,
+    events,
+    metrics,
+    written: lane.written,
+    usage,
+    successEvents: options.successEvents ?? true,
+  });
+
+  const wire = (lane: Lane, secrets: Informer): void => {
+    wireHandlers({
+      queue: lane.queue,
+      sealedSecrets: lane.sealedSecrets,
+      secrets,
+      keys,
+      written: lane.written,
+      onKeysChanged,
+      ownersOf: (secret) =>
+        sealedSecretKeysFor(secret, lane.type.apiVersion, (key) => {
+          const [ns, name] = key.split("/");
+          return lane.sealedSecrets.get(name ?? "", ns) !== undefined;
+        }),
+    });
   };
 
   async function run(signal: AbortSignal): Promise<void> {
     const current: Running = {
-      queue: new WorkQueue<string>({ clock: ctx.clock }),
-      sealedSecrets: informer<SealedSecretObject>(SEALED_SECRET),
+      lanes: types.map(laneFor),
       secrets: informer<KubeObject>(SECRET),
     };
     running = current;
-    const deps: ReconcileDeps = {
-      kube: ctx.kube,
-      clock: ctx.clock,
-      logger,
-      sealedSecrets: current.sealedSecrets,
-      secrets: current.secrets,
-      keys,
-      events,
-      metrics,
-      written: new Map(),
-      usage,
-      successEvents: options.successEvents ?? true,
-    };
-    wireHandlers({
-      ...current,
-      keys,
-      written: deps.written,
-      onKeysChanged,
-      ownersOf: (secret) =>
-        sealedSecretKeysFor(secret, SEALED_SECRET.apiVersion, (key) => {
-          const [ns, name] = key.split("/");
-          return current.sealedSecrets.get(name ?? "", ns) !== undefined;
-        }),
-    });
+    for (const lane of current.lanes) wire(lane, current.secrets);
     try {
-      await startAndServe(current, deps, signal);
+      await startAndServe(current, signal);
     } finally {
-      current.queue.shutDown();
-      await Promise.all([current.sealedSecrets.stop(), current.secrets.stop()]);
+      for (const lane of current.lanes) lane.queue.shutDown();
+      await Promise.all([
+        ...current.lanes.map((lane) => lane.sealedSecrets.stop()),
+        current.secrets.stop(),
+      ]);
       running = undefined;
     }
   }
 
-  async function startAndServe(
-    current: Running,
-    deps: ReconcileDeps,
-    signal: AbortSignal,
-  ): Promise<void> {
+  async function startAndServe(current: Running, signal: AbortSignal): Promise<void> {
     if (!(await ensureKeyUntil(keys, ctx, signal))) return;
     updateKeyMetrics(metrics, keys);
     current.secrets.start();
-    current.sealedSecrets.start();
-    await Promise.all([current.secrets.waitForSync(), current.sealedSecrets.waitForSync()]);
+    for (const lane of current.lanes) lane.sealedSecrets.start();
+    await Promise.all([
+      current.secrets.waitForSync(),
+      ...current.lanes.map((lane) => lane.sealedSecrets.waitForSync()),
+    ]);
     logger.info(
-      { keys: keys.keyring.size, newest: keys.keyring.latest()?.fingerprint },
+      {
+        keys: keys.keyring.size,
+        newest: keys.keyring.latest()?.fingerprint,
+        kinds: current.lanes.map((lane) => lane.type.apiVersion),
+      },
       "secrets controller started",
     );
     await Promise.all([
-      runWorkers({
-        queue: current.queue,
-        reconcile: (key) => reconcileSealedSecret(deps, key),
-        workers: options.workers ?? 8,
-        signal,
-        clock: ctx.clock,
-        onResult: (key, outcome, ms, err) => {
-          report(ctx, { key, outcome, ms, err });
-        },
+      ...current.lanes.map((lane) => {
+        const deps = depsFor(lane, current.secrets);
+        return runWorkers({
+          queue: lane.queue,
+          reconcile: (key) => reconcileSealedSecret(deps, key),
+          workers: options.workers ?? 8,
+          signal,
+          clock: ctx.clock,
+          onResult: (key, outcome, ms, err) => {
+            report(ctx, { key, outcome, ms, err });
+          },
+        });
       }),
       renewLoop({ keys, clock: ctx.clock, logger, signal, onRenewed: onKeysChanged }),
     ]);
@@ -183,7 +226,12 @@ export function createSecretsComponent(
     leaderOnly: true,
     run,
     readiness: () => ({
-      "informer:sealedsecrets": running?.sealedSecrets.synced() ?? false,
+      ...Object.fromEntries(
+        types.map((type) => [
+          readinessName(type),
+          running?.lanes.find((lane) => lane.type === type)?.sealedSecrets.synced() ?? false,
+        ]),
+      ),
       "informer:secrets": running?.secrets.synced() ?? false,
       "secrets:keys": keys.loaded(),
     }),
@@ -220,6 +268,11 @@ async function ensureKeyUntil(
     }
   }
   return false;
+}
+
+/** "informer:sealedsecrets" for ours (as before the opt-in existed), suffixed for Bitnami's. */
+function readinessName(type: SealedSecretType): string {
+  return type === SEALED_SECRET ? "informer:sealedsecrets" : "informer:sealedsecrets.bitnami.com";
 }
 
 function keyOfObject(obj: KubeObject): string {

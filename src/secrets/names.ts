@@ -1,7 +1,17 @@
 /** The fixed names the secrets controller reads and writes. */
-import { GUARD_API_VERSION, SEALED_SECRET_KIND } from "../crypto/sealing/sealed-secret.js";
+import {
+  BITNAMI_API_VERSION,
+  GUARD_API_VERSION,
+  SEALED_SECRET_KIND,
+} from "../crypto/sealing/sealed-secret.js";
 
 export const SEALED_SECRET = { apiVersion: GUARD_API_VERSION, kind: SEALED_SECRET_KIND } as const;
+/** Reconciled only with the bitnami opt-in (SecretsOptions.bitnami). */
+export const BITNAMI_SEALED_SECRET = {
+  apiVersion: BITNAMI_API_VERSION,
+  kind: SEALED_SECRET_KIND,
+} as const;
+export type SealedSecretType = typeof SEALED_SECRET | typeof BITNAMI_SEALED_SECRET;
 export const SECRET = { apiVersion: "v1", kind: "Secret" } as const;
 
 /** An existing Secret with this annotation set to "true" is taken over (Bitnami's rule). */

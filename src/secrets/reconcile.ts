@@ -3,7 +3,11 @@
  * caches, unseal with every key held, apply the Secret (server-side apply, owner reference)
  * when it differs, and say what happened in status, an Event and the metrics.
  */
-import { readSealedSecret, type SealedSecret } from "../crypto/sealing/sealed-secret.js";
+import {
+  BITNAMI_API_VERSION,
+  readSealedSecret,
+  type SealedSecret,
+} from "../crypto/sealing/sealed-secret.js";
 import { unsealSealedSecret, type UnsealedSecret } from "../crypto/sealing/unseal.js";
 import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
@@ -110,6 +114,8 @@ function unseal(run: Run, ss: SealedSecret): UnsealedSecret | GuardError {
     return unsealSealedSecret(ss, {
       keyring: run.deps.keys.keyring,
       otherObjects: peers(run, ss),
+      // Bitnami's controller opens the deprecated v1 form by default; so does our opt-in.
+      acceptV1Data: ss.apiVersion === BITNAMI_API_VERSION,
       ...(uid === undefined ? {} : { ownerUid: uid }),
     });
   } catch (err: unknown) {

@@ -14,6 +14,7 @@ import type { SealedSecret } from "./sealed-secret.js";
 import { scopeOf, sealingLabel, SCOPES } from "./scope.js";
 import { objectName, sortedRecord, type ObjectMeta } from "./shapes.js";
 import { renderTemplate } from "./template.js";
+import { unsealV1 } from "./unseal-v1.js";
 
 export const SKIP_OWNER_REFERENCES_ANNOTATION =
   "sealedsecrets.bitnami.com/skip-set-owner-references";
@@ -24,6 +25,11 @@ export interface UnsealOptions {
   readonly otherObjects?: readonly { readonly namespace: string; readonly name: string }[];
   /** The SealedSecret's uid: the Secret then gets a controller ownerReference to it. */
   readonly ownerUid?: string;
+  /**
+   * Open the deprecated v1 form (spec.data: the whole Secret sealed as one value), as Bitnami's
+   * controller does by default. Only for bitnami.com/v1alpha1 objects; never for the CLI.
+   */
+  readonly acceptV1Data?: boolean;
 }
 
 export interface SecretObject {
@@ -44,7 +50,7 @@ export interface UnsealedSecret {
   readonly openedWith: ReadonlyMap<string, string>;
 }
 
-interface ItemFailure {
+export interface ItemFailure {
   readonly key: string;
   readonly code: ErrorCode;
   readonly message: string;
@@ -67,7 +73,7 @@ export function placesFor(ss: SealedSecret, others: UnsealOptions["otherObjects"
   ];
 }
 
-function objectPlace(ss: SealedSecret): ObjectPlace {
+export function objectPlace(ss: SealedSecret): ObjectPlace {
   return {
     scope: scopeOf(ss.metadata.annotations),
     namespace: ss.metadata.namespace ?? "",
@@ -196,24 +202,27 @@ function failure(ss: SealedSecret, failures: readonly ItemFailure[], total: numb
   );
 }
 
-function secretMetadata(ss: SealedSecret, ownerUid: string | undefined): ObjectMeta {
-  const { name: _name, namespace: _namespace, ...template } = ss.spec.template?.metadata ?? {};
+/** The controller ownerReference a Secret gets, unless the template says to skip it. */
+export function ownerReferencesFor(
+  ss: SealedSecret,
+  ownerUid: string | undefined,
+): { readonly ownerReferences?: readonly Record<string, unknown>[] } {
   const skipOwner =
     ss.spec.template?.metadata?.annotations?.[SKIP_OWNER_REFERENCES_ANNOTATION] === "true";
-  const owner =
-    ownerUid === undefined || skipOwner
-      ? {}
-      : {
-          ownerReferences: [
-            {
-              apiVersion: ss.apiVersion,
-              kind: ss.kind,
-              name: ss.metadata.name,
-              uid: ownerUid,
-              controller: true,
-            },
-          ],
-        };
+  if (ownerUid === undefined || skipOwner) return {};
+  const owner = {
+    apiVersion: ss.apiVersion,
+    kind: ss.kind,
+    name: ss.metadata.name,
+    uid: ownerUid,
+    controller: true,
+  };
+  return { ownerReferences: [owner] };
+}
+
+function secretMetadata(ss: SealedSecret, ownerUid: string | undefined): ObjectMeta {
+  const { name: _name, namespace: _namespace, ...template } = ss.spec.template?.metadata ?? {};
+  const owner = ownerReferencesFor(ss, ownerUid);
   return {
     name: ss.metadata.name,
     ...(ss.metadata.namespace === undefined ? {} : { namespace: ss.metadata.namespace }),
@@ -228,6 +237,23 @@ export interface OpenedItems {
   readonly openedWith: ReadonlyMap<string, string>;
 }
 
+export interface ItemKeys {
+  /** Which key opens each encryptedData item, by fingerprint. */
+  readonly openedWith: ReadonlyMap<string, string>;
+  /** The items no key opens, each with the reason. */
+  readonly failures: readonly ItemFailure[];
+}
+
+/**
+ * Which key each encryptedData item is sealed for, and why the others do not open; the
+ * plaintexts are dropped. Throws only for an object in the deprecated v1 form.
+ */
+export function sealedItemKeys(ss: SealedSecret, options: UnsealOptions): ItemKeys {
+  refuseV1(ss);
+  const { openedWith, failures } = openItems(ss, options);
+  return { openedWith, failures };
+}
+
 /** Opens the encryptedData items only (no template): what re-encryption needs. */
 export function openSealedItems(ss: SealedSecret, options: UnsealOptions): OpenedItems {
   refuseV1(ss);
@@ -239,6 +265,7 @@ export function openSealedItems(ss: SealedSecret, options: UnsealOptions): Opene
 
 /** Opens every item; throws one GuardError that explains each item that failed. */
 export function unsealSealedSecret(ss: SealedSecret, options: UnsealOptions): UnsealedSecret {
+  if (options.acceptV1Data === true && ss.spec.data !== undefined) return unsealV1(ss, options);
   refuseV1(ss);
   const opened = openItems(ss, options);
   renderItems(ss, opened);

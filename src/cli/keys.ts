@@ -1,6 +1,7 @@
 /**
- * `gitops-guard keys`: look at, back up and import sealing keys. list and fingerprint work on
- * files; backup and import --apply talk to the cluster (the client is loaded only for them).
+ * `gitops-guard keys`: look at, back up and import sealing keys, and move a repository's
+ * SealedSecrets to the newest key. list, fingerprint, usage and reencrypt work on files;
+ * backup and import --apply talk to the cluster (the client is loaded only for them).
  */
 import { type Command, Option } from "commander";
 import { DEFAULT_CONTROLLER_NAMESPACE } from "./controller.js";
@@ -24,6 +25,19 @@ export interface KeysImportFlags {
   readonly format: OutputFormat;
 }
 
+export const USAGE_FORMATS = ["text", "json"] as const;
+
+export interface KeysUsageFlags {
+  readonly privateKey: readonly string[];
+  readonly format: (typeof USAGE_FORMATS)[number];
+}
+
+export interface KeysReencryptFlags {
+  readonly privateKey: readonly string[];
+  readonly cert?: string;
+  readonly dryRun?: boolean;
+}
+
 const FILES_HELP =
   "FILE: PEM private keys and certificates, or a key backup (key Secrets or a v1 List of them, " +
   "YAML or JSON, ours or Bitnami's)";
@@ -34,10 +48,55 @@ function formatOption(fallback: OutputFormat): Option {
     .default(fallback);
 }
 
+function collect(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+const PRIVATE_KEY_HELP = "PEM private keys or a key backup (comma-separated, repeatable)";
+const PATHS_HELP =
+  "files and folders (searched recursively for *.yaml, *.yml and *.json; either group)";
+
+/** usage and reencrypt: what depends on old keys, and moving it to the newest key. */
+function addRotationCommands(keys: Command, deps: ProgramDeps): void {
+  keys
+    .command("usage")
+    .description(
+      `Show which key each SealedSecret value in ${PATHS_HELP} is sealed for: per key, how ` +
+        "many SealedSecrets and values depend on it, and where the ones on older keys are; " +
+        "values no key opens, with why. Values are never printed.",
+    )
+    .argument("<path...>")
+    .option("--private-key <files>", PRIVATE_KEY_HELP, collect, [])
+    .addOption(
+      new Option("-o, --format <format>", "output format").choices(USAGE_FORMATS).default("text"),
+    )
+    .action(async (paths: string[], _o: unknown, command: Command) => {
+      const { keysUsage } = await import("./keys-usage.js");
+      await keysUsage(paths, command.opts<KeysUsageFlags>(), cliIo(deps));
+    });
+  keys
+    .command("reencrypt")
+    .description(
+      `Re-encrypt, in place, every SealedSecret value in ${PATHS_HELP} that is sealed for an ` +
+        "older key, for the newest key held (or --cert's). Other documents, comments and " +
+        "layout are kept; files with nothing to move are not written. Values are never printed.",
+    )
+    .argument("<path...>")
+    .option("--private-key <files>", PRIVATE_KEY_HELP, collect, [])
+    .option("--cert <file>", "re-encrypt for this certificate's key instead of the newest held")
+    .option("--dry-run", "list what would change; write nothing")
+    .action(async (paths: string[], _o: unknown, command: Command) => {
+      const { keysReencrypt } = await import("./keys-reencrypt.js");
+      await keysReencrypt(paths, command.opts<KeysReencryptFlags>(), cliIo(deps));
+    });
+}
+
 export function addKeysCommand(program: Command, deps: ProgramDeps): void {
   const keys = program
     .command("keys")
-    .description("List, fingerprint, back up and import sealing keys.");
+    .description(
+      "List, fingerprint, back up and import sealing keys; find and re-encrypt what depends on old ones.",
+    );
   const run = async (action: (m: typeof KeysRun) => Promise<void>): Promise<void> => {
     await action(await import("./keys-run.js"));
   };
@@ -88,4 +147,5 @@ export function addKeysCommand(program: Command, deps: ProgramDeps): void {
     .action(async (files: string[], _o: unknown, command: Command) => {
       await run((m) => m.importKeys(files, command.opts<KeysImportFlags>(), cliIo(deps)));
     });
+  addRotationCommands(keys, deps);
 }

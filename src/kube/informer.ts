@@ -8,7 +8,7 @@ import { watchOnce, type WatchEvent } from "./watch.js";
 export type InformerEvent = "add" | "update" | "delete";
 export type InformerHandler<T> = (obj: T, old?: T) => void;
 
-export interface InformerOptions extends ListOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> extends ListOptions {
   readonly client: KubeClient;
   readonly type: TypeRef;
   readonly clock: Clock;
@@ -17,6 +17,14 @@ export interface InformerOptions extends ListOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Server-side watch timeout; the watch is resumed from its last resourceVersion after it. */
   readonly watchTimeoutSeconds?: number;
+  /**
+   * Applied to every object from the API server before it is cached or handed to a handler, so
+   * the cache holds only what its readers need (controller-runtime's cache transform): a cache
+   * of thousands of objects need not keep what nobody reads. It may change its argument (each
+   * object is parsed afresh from the server) and must keep metadata's name, namespace and
+   * resourceVersion.
+   */
+  readonly transform?: (obj: T) => T;
 }
 
 /**
@@ -37,9 +45,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   private loop: Promise<void> | undefined;
   private hasSynced = false;
 
-  private readonly opts: InformerOptions;
+  private readonly opts: InformerOptions<T>;
 
-  constructor(opts: InformerOptions) {
+  constructor(opts: InformerOptions<T>) {
     this.opts = opts;
   }
 
@@ -103,7 +111,8 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async listAndWatch(signal: AbortSignal, onHealthy: () => void): Promise<void> {
     const { items, resourceVersion } = await this.opts.client.list<T>(this.opts.type, this.opts);
-    this.replace(items);
+    const { transform } = this.opts;
+    this.replace(transform === undefined ? items : items.map((o) => transform(o)));
     const resource = await this.opts.client.resource(this.opts.type);
     const path = collectionPath(resource, this.opts.namespace);
     let rv = resourceVersion;
@@ -155,11 +164,12 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private apply(event: WatchEvent): void {
     if (event.type === "BOOKMARK") return;
-    const obj = {
+    const full = {
       ...event.object,
       apiVersion: this.opts.type.apiVersion,
       kind: this.opts.type.kind,
     } as T;
+    const obj = this.opts.transform?.(full) ?? full;
     const key = keyOf({ namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" });
     const old = this.cache.get(key);
     if (event.type === "DELETED") {

@@ -14,6 +14,7 @@ import {
   parseIgnoreRules,
   scaledByHpa,
 } from "../../src/reconciler/selfheal/policy.js";
+import { forSelfHeal } from "../../src/reconciler/selfheal/watches.js";
 
 const desired: KubeObject = {
   apiVersion: "apps/v1",
@@ -122,6 +123,51 @@ describe("drift", () => {
         obj(at("gitops-guard", "2026-01-01T00:00:01Z"), at("hpa", "2026-01-01T00:00:05Z", "scale")),
       ),
     ).toBe("hpa");
+  });
+
+  it("still sees the latest field manager once the watch cache drops the field sets", () => {
+    const entry = (manager: string, time: string, subresource?: string): object => ({
+      manager,
+      operation: manager === "gitops-guard" ? "Apply" : "Update",
+      apiVersion: "apps/v1",
+      time,
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:spec": { "f:replicas": {}, "f:template": { "f:spec": {} } } },
+      ...(subresource === undefined ? {} : { subresource }),
+    });
+    const cases = [
+      [
+        entry("gitops-guard", "2026-01-01T00:00:01Z"),
+        entry("kubectl-edit", "2026-01-01T00:00:00Z"),
+      ],
+      [
+        entry("gitops-guard", "2026-01-01T00:00:01Z"),
+        entry("kubectl-edit", "2026-01-01T00:00:01Z"),
+      ],
+      [
+        entry("gitops-guard", "2026-01-01T00:00:01Z"),
+        entry("kcm", "2026-01-01T00:00:05Z", "status"),
+      ],
+      [
+        entry("gitops-guard", "2026-01-01T00:00:01Z"),
+        entry("hpa", "2026-01-01T00:00:05Z", "scale"),
+      ],
+    ];
+    for (const entries of cases) {
+      const full = (): KubeObject => live({ replicas: 3 });
+      const before = { ...full(), metadata: { ...full().metadata, managedFields: entries } };
+      const after = forSelfHeal(structuredClone(before));
+      expect(lastManager(after)).toBe(lastManager(before));
+      expect(after.metadata.managedFields?.some((e) => "fieldsV1" in e)).toBe(false);
+      // Drift is read from the rest of the object, which the transform leaves as it was.
+      expect(driftedPaths(desired, after)).toEqual(driftedPaths(desired, before));
+      expect({ ...after, metadata: { ...after.metadata, managedFields: [] } }).toEqual({
+        ...before,
+        metadata: { ...before.metadata, managedFields: [] },
+      });
+    }
+    const plain = live();
+    expect(forSelfHeal(plain)).toEqual(live());
   });
 });
 

@@ -1,6 +1,6 @@
 import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../../errors.js";
 import type { KubeClient } from "../../kube/client.js";
-import { keyOf, type KubeObject, type ObjectRef } from "../../kube/objects.js";
+import { keyOf, type KubeObject, type ObjectMeta, type ObjectRef } from "../../kube/objects.js";
 import { settleLimited } from "../concurrency.js";
 import type { DesiredObject } from "../desired.js";
 import { locate } from "../render/manifests.js";
@@ -12,6 +12,7 @@ export type ApplyAction = "created" | "configured" | "unchanged";
 /** How one server-side apply went. */
 export interface AppliedObject {
   readonly desired: DesiredObject;
+  /** The object the server answered with: its identity and resourceVersion only (see kept). */
   readonly live: KubeObject;
   readonly action: ApplyAction;
 }
@@ -59,10 +60,23 @@ export function applyError(obj: DesiredObject, err: unknown): GuardError {
   });
 }
 
+/**
+ * What is kept of an apply's answer: a sync reads its resourceVersion only ("unchanged", and the
+ * next sync's lastVersions), and a sync of thousands of objects would otherwise hold every full
+ * answer, managedFields and data included, until it ends.
+ */
+function kept(live: KubeObject): KubeObject {
+  const fields = ["name", "namespace", "uid", "resourceVersion", "generation"] as const;
+  const metadata = Object.fromEntries(
+    fields.flatMap((f) => (live.metadata[f] === undefined ? [] : [[f, live.metadata[f]]])),
+  ) as ObjectMeta;
+  return { apiVersion: live.apiVersion, kind: live.kind, metadata };
+}
+
 export async function applyObject(applier: Applier, obj: DesiredObject): Promise<AppliedObject> {
   let live: KubeObject;
   try {
-    live = await applier.kube.apply(applier.shape?.(obj) ?? obj.object, { force: true });
+    live = kept(await applier.kube.apply(applier.shape?.(obj) ?? obj.object, { force: true }));
   } catch (err: unknown) {
     throw applyError(obj, err);
   }

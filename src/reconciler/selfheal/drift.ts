@@ -129,6 +129,15 @@ export function lastManager(live: KubeObject): string | undefined {
   return best?.manager;
 }
 
+/**
+ * What lastManager reads of managedFields: the spec entries without their field sets. fieldsV1
+ * is most of the size of an object applied server-side, and a watch cache of every inventoried
+ * object keeps only this. lastManager(o) is the same before and after.
+ */
+export function managersOnly(entries: readonly ManagedFieldsEntry[]): ManagedFieldsEntry[] {
+  return entries.filter(isSpecEntry).map(({ fieldsV1: _fields, ...entry }) => entry);
+}
+
 function later(entry: ManagedFieldsEntry, than: ManagedFieldsEntry): boolean {
   const time = entry.time ?? "";
   const thanTime = than.time ?? "";

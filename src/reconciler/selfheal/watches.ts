@@ -5,6 +5,7 @@ import type { KubeObject, TypeRef } from "../../kube/objects.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Logger } from "../../telemetry/log.js";
 import { OWNER_NAME_LABEL } from "../names.js";
+import { managersOnly } from "./drift.js";
 
 export const HPA: TypeRef = { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" };
 
@@ -17,6 +18,18 @@ export interface WatchDeps {
   readonly logger: Logger;
   readonly onChange: ChangeHandler;
   readonly onRestart?: (resource: string) => void;
+}
+
+/**
+ * The cache transform: a live object as self-heal reads it. Of managedFields, lastManager needs
+ * the managers, operations and times only; everything else stays, as drift compares whatever
+ * Git sets (an annotation such as kubectl's last-applied-configuration included).
+ */
+export function forSelfHeal(obj: KubeObject): KubeObject {
+  const entries = obj.metadata.managedFields;
+  if (entries === undefined) return obj;
+  obj.metadata.managedFields = managersOnly(entries);
+  return obj;
 }
 
 function typeKey(type: TypeRef): string {
@@ -83,6 +96,7 @@ export class KindWatches {
       // Only objects some GitSync applied (they carry its owner label): not every Secret in the
       // cluster. An edit that strips the label looks like a delete, and the heal puts it back.
       ...(notify ? { labelSelector: OWNER_NAME_LABEL } : {}),
+      transform: forSelfHeal,
       onError: (err, attempt) => {
         this.deps.onRestart?.(resource);
         this.deps.logger.warn(

@@ -2,15 +2,16 @@ import type { Informer } from "../kube/informer.js";
 import { groupOf, parseKey, type KubeObject } from "../kube/objects.js";
 import type { ResourceInfo } from "../kube/paths.js";
 import type { Clock } from "../runtime/clock.js";
+import type { Logger } from "../telemetry/log.js";
 import { done, requeueAfter, type ReconcileResult } from "../runtime/result.js";
 import { attribute, isReconcilerChange, type Attribution } from "./attribution/attribute.js";
 import type { AdmissionFact, AuditFact } from "./attribution/facts.js";
 import type { FactIndex } from "./attribution/index.js";
 import { changedManagers } from "./attribution/managed-fields.js";
 import type { BreakGlassBook } from "./break-glass.js";
-import type { DriftTracker, Observation } from "./drift-tracker.js";
+import type { DriftTracker, Observation, PendingChange } from "./drift-tracker.js";
 import type { DriftRecorder } from "./recorder.js";
-import { kindId, objectId, type Scope } from "./scope.js";
+import { isGuarded, kindId, objectId, type NamespaceLabels, type Scope } from "./scope.js";
 
 // Namespaces whose objects are never drift: the control plane's and the product's own.
 const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set([
@@ -26,6 +27,7 @@ export interface WatchedKind {
 
 export interface AuditDeps {
   readonly clock: Clock;
+  readonly logger: Logger;
   readonly scope: () => Scope;
   readonly kinds: ReadonlyMap<string, WatchedKind>;
   readonly tracker: DriftTracker;
@@ -36,19 +38,47 @@ export interface AuditDeps {
   readonly productNamespace: string;
   /** How long an unattributed change waits for an audit event or admission Event to arrive. */
   readonly graceMs: number;
+  /**
+   * How long an unattributed deletion of an object the reconciler owns waits for the object to
+   * leave its GitSync's inventory (a prune) before it is journaled as drift: the reconciler
+   * writes the inventory after the prune and a health read. Default 10 s (at least graceMs).
+   */
+  readonly pruneWaitMs?: number;
+  /** Namespace labels for policies' namespaceSelector. */
+  readonly namespaceLabels: NamespaceLabels;
 }
+
+// The reconciler's owner labels (src/reconciler/names.ts, which the auditor must not import):
+// it prunes only objects that carry both, and drops them from the GitSync's inventory after.
+const OWNER_NAME_LABEL = "gitops-guard.io/gitsync-name";
+const OWNER_NAMESPACE_LABEL = "gitops-guard.io/gitsync-namespace";
+const DEFAULT_PRUNE_WAIT_MS = 10_000;
 
 /** Work-queue keys: "group/Kind|namespace/name". */
 export function queueKey(kind: string, key: string): string {
   return `${kind}|${key}`;
 }
 
-function inScope(obj: KubeObject, scope: Scope, productNamespace: string): boolean {
+function inScope(obj: KubeObject, scope: Scope, deps: AuditDeps): boolean {
   const ns = obj.metadata.namespace;
   const group = groupOf(obj.apiVersion);
   if (scope.inventory.has(objectId(group, obj.kind, ns, obj.metadata.name ?? ""))) return true;
-  if (ns !== undefined && (SYSTEM_NAMESPACES.has(ns) || ns === productNamespace)) return false;
-  return scope.guardedKinds.has(kindId(group, obj.kind));
+  if (ns !== undefined && (SYSTEM_NAMESPACES.has(ns) || ns === deps.productNamespace)) return false;
+  return isGuarded(scope, obj, deps.namespaceLabels);
+}
+
+/**
+ * A deletion the reconciler's prune explains: the object carries its owner labels, and the
+ * GitSync they name no longer lists it (the object left Git). Anyone else's delete leaves the
+ * object in the inventory, and self-heal re-creates it.
+ */
+function prunedFromGit(obj: KubeObject, id: string, scope: Scope): boolean {
+  const labels = obj.metadata.labels ?? {};
+  const name = labels[OWNER_NAME_LABEL];
+  const namespace = labels[OWNER_NAMESPACE_LABEL];
+  if (name === undefined || namespace === undefined) return false;
+  const owner = scope.inventory.get(id)?.gitSync;
+  return owner?.name !== name || owner.namespace !== namespace;
 }
 
 function attributionOf(
@@ -57,7 +87,7 @@ function attributionOf(
   obj: KubeObject,
   seen: Observation,
 ): Attribution {
-  const { namespace } = obj.metadata;
+  const { namespace, resourceVersion } = obj.metadata;
   const name = obj.metadata.name ?? "";
   const key = {
     group: groupOf(obj.apiVersion),
@@ -66,16 +96,17 @@ function attributionOf(
     ...(namespace === undefined ? {} : { namespace }),
     name,
   };
+  // A deletion writes no state: no resourceVersion or field manager can name its request.
+  const deletion = seen.kind === "deleted";
   return attribute({
     object: key,
-    ...(obj.metadata.resourceVersion === undefined
-      ? {}
-      : { resourceVersion: obj.metadata.resourceVersion }),
-    managers: changedManagers(seen.previous, obj),
+    ...(deletion || resourceVersion === undefined ? {} : { resourceVersion }),
+    managers: deletion ? [] : changedManagers(seen.previous, obj),
     sinceMs: seen.previousMs ?? deps.clock.now(),
     observedMs: deps.clock.now(),
     audit: deps.audit.about(key),
     admission: deps.admission.about(key),
+    ...(deletion ? { deletion } : {}),
   });
 }
 
@@ -92,24 +123,104 @@ export function auditObject(deps: AuditDeps, key: string): ReconcileResult {
   const id = objectId(kind.split("/")[0] ?? "", kind.split("/")[1] ?? "", ref.namespace, ref.name);
   const scope = deps.scope();
   deps.breakGlass.note(id, obj);
-  if (watched === undefined || obj === undefined || !inScope(obj, scope, deps.productNamespace)) {
+  if (watched === undefined) {
+    deps.tracker.forget(id);
+    return done();
+  }
+  const target = { id, watched, scope };
+  // Once deletion started (finalizers pending) the object is as good as gone: the delete is
+  // the out-of-band act, and the finalizers' removal that follows is not drift of its own.
+  const deleting = obj?.metadata.deletionTimestamp !== undefined;
+  return obj === undefined || deleting
+    ? auditDeletion(deps, target)
+    : auditPresent(deps, target, obj);
+}
+
+function auditPresent(deps: AuditDeps, target: Target, obj: KubeObject): ReconcileResult {
+  const { id, watched, scope } = target;
+  if (!inScope(obj, scope, deps)) {
     deps.tracker.forget(id);
     return done();
   }
   const now = deps.clock.now();
-  recordOvertaken(deps, { id, obj, watched, scope, now });
-  const seen = deps.tracker.observe(id, obj, now, { ignore: scope.ignore.get(kind) ?? [] });
+  const held = deps.tracker.overtaken(id, obj);
+  if (held !== undefined) recordHeld(deps, target, held);
+  const ignore = scope.ignore.get(kindId(groupOf(obj.apiVersion), obj.kind)) ?? [];
+  const seen = deps.tracker.observe(id, obj, now, { ignore });
   return settle(deps, { id, obj, watched, seen, scope, now });
 }
 
-/** A held change the object has since moved on from: record it with what is known now. */
-function recordOvertaken(deps: AuditDeps, step: Omit<Step, "seen">): void {
-  const held = deps.tracker.overtaken(step.id, step.obj);
-  if (held === undefined) return;
-  const attribution = attributionOf(deps, step.watched, held.object, held.seen);
-  const origin = step.scope.inventory.get(step.id);
-  deps.recorder.drift({ object: held.object, changes: held.seen.changes, attribution, origin });
-  deps.tracker.markDrift(step.id, held.object, held.sinceMs);
+interface Target {
+  readonly id: string;
+  readonly watched: WatchedKind;
+  readonly scope: Scope;
+}
+
+/**
+ * A held change the object has since moved on from (changed again, deleted, or re-created
+ * after a held deletion): record it with what is known now.
+ */
+function recordHeld(deps: AuditDeps, target: Target, held: PendingChange): void {
+  const attribution = attributionOf(deps, target.watched, held.object, held.seen);
+  deps.recorder.drift({
+    object: held.object,
+    changes: held.seen.changes,
+    attribution,
+    origin: target.scope.inventory.get(target.id),
+    deleted: held.seen.kind === "deleted",
+  });
+  deps.tracker.markDrift(target.id, held.object, held.sinceMs);
+}
+
+/** How long an unattributed deletion of obj waits for its attribution, or for its prune. */
+function deletionWaitMs(deps: AuditDeps, obj: KubeObject): number {
+  const owned = obj.metadata.labels?.[OWNER_NAME_LABEL] !== undefined;
+  return owned ? Math.max(deps.graceMs, deps.pruneWaitMs ?? DEFAULT_PRUNE_WAIT_MS) : deps.graceMs;
+}
+
+/** The reconciler deleted it: its identity says so, or the object left Git (a prune). */
+function byReconciler(
+  deps: AuditDeps,
+  target: Target,
+  last: KubeObject,
+  attribution: Attribution,
+): boolean {
+  const pruned = attribution.user === undefined && prunedFromGit(last, target.id, target.scope);
+  if (!pruned && !isReconcilerChange(attribution, [], target.scope.reconcilers)) return false;
+  // Said once per deletion, at debug: which deletions were excused, and on what evidence.
+  const by = pruned ? "a prune (it left its GitSync's inventory)" : attribution.user?.username;
+  deps.logger.debug({ object: target.id, by }, "deletion by the reconciler: not drift");
+  return true;
+}
+
+/**
+ * The object left the cache. The reconciler's deletes (its identity, or a prune of what left
+ * Git) are forgotten; anyone else's is drift of the whole object, journaled against its last
+ * state, and a re-creation as Git has it is then its heal.
+ */
+function auditDeletion(deps: AuditDeps, target: Target): ReconcileResult {
+  const { id, scope } = target;
+  const held = deps.tracker.overtaken(id, undefined);
+  if (held !== undefined) recordHeld(deps, target, held);
+  const gone = deps.tracker.vanished(id);
+  if (gone === undefined || gone.recorded) return done();
+  const attribution = attributionOf(deps, target.watched, gone.last, gone.observation);
+  // A prune may drop the object from the inventory (and so from scope) before this runs.
+  if (byReconciler(deps, target, gone.last, attribution) || !inScope(gone.last, scope, deps)) {
+    deps.tracker.forget(id);
+    return done();
+  }
+  const now = deps.clock.now();
+  if (attribution.user === undefined) {
+    const wait = deletionWaitMs(deps, gone.last);
+    const waited = now - deps.tracker.hold(id, gone.last, gone.observation, now);
+    if (waited < wait) return requeueAfter(Math.min(250, wait - waited));
+  }
+  const origin = scope.inventory.get(id);
+  const changes = gone.observation.changes;
+  deps.recorder.drift({ object: gone.last, changes, attribution, origin, deleted: true });
+  deps.tracker.markDeleted(id, now);
+  return done();
 }
 
 interface Step {

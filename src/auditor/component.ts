@@ -21,6 +21,7 @@ import { DriftTracker } from "./drift-tracker.js";
 import { journalRouter } from "./journal/http.js";
 import { JOURNAL_FILE, JournalStore } from "./journal/store.js";
 import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
+import { POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { buildScope, type Scope } from "./scope.js";
 import { WatchSet } from "./watch-set.js";
@@ -30,6 +31,8 @@ export interface AuditorOptions {
   readonly auditWebhook?: { readonly listen: string; readonly tls: TlsMaterial };
   /** How long an unattributed change waits for its audit event or admission Event. Default 3 s. */
   readonly attributionGraceMs?: number;
+  /** How long an unattributed deletion of an owned object waits for its prune; default 10 s. */
+  readonly pruneWaitMs?: number;
   /** The journal file; default journal.db in config.stateDir. */
   readonly journalPath?: string;
   /** Told of every record written, besides the alert sinks. */
@@ -54,6 +57,7 @@ interface Running {
 const GUARD_POLICY = { apiVersion: "gitops-guard.io/v1alpha1", kind: "GuardPolicy" };
 const GIT_SYNC = { apiVersion: "gitops-guard.io/v1alpha1", kind: "GitSync" };
 const EVENT = { apiVersion: "events.k8s.io/v1", kind: "Event" };
+const NAMESPACE = { apiVersion: "v1", kind: "Namespace" };
 
 export function createAuditorComponent(
   ctx: ComponentContext,
@@ -170,6 +174,9 @@ async function runAuditor(
   const policies = informerOf(ctx, GUARD_POLICY);
   const gitSyncs = informerOf(ctx, GIT_SYNC);
   const events = informerOf(ctx, EVENT, ADMISSION_EVENT_SELECTOR);
+  // Namespace labels, for policies' namespaceSelector.
+  const namespaces = informerOf(ctx, NAMESPACE);
+  const informers = [policies, gitSyncs, events, namespaces];
   const sa = ctx.config.serviceAccounts;
   const alerting = startAlerting(ctx, metrics, logger);
   let scope: Scope = buildScope({
@@ -193,6 +200,11 @@ async function runAuditor(
   for (const informer of [policies, gitSyncs]) {
     for (const event of ["add", "update", "delete"] as const) informer.on(event, refresh);
   }
+  for (const event of ["add", "update", "delete"] as const) {
+    policies.on(event, (policy: KubeObject) => {
+      queue.add(policyKey(policy.metadata.name ?? ""));
+    });
+  }
   events.on("add", (event: KubeObject) => {
     const fact = parseAdmissionEvent(event);
     if (fact !== undefined) admission.add(fact);
@@ -207,15 +219,24 @@ async function runAuditor(
     },
   });
   const tracker = new DriftTracker();
+  const graceMs = options.attributionGraceMs ?? 3000;
+  const policyAudit = new PolicyAudit({
+    clock: ctx.clock,
+    recorder,
+    audit,
+    graceMs,
+    get: (name) => policies.get(name),
+  });
   try {
     state.webhook = await startWebhook(ctx, options, audit, metrics);
-    for (const informer of [policies, gitSyncs, events]) informer.start();
+    for (const informer of informers) informer.start();
     const stop = (): void => {
       queue.shutDown();
     };
     signal.addEventListener("abort", stop, { once: true });
-    const synced = [policies, gitSyncs, events].map((i) => i.waitForSync());
+    const synced = informers.map((i) => i.waitForSync());
     await untilAborted(Promise.all(synced), signal);
+    policyAudit.seed(policies.list());
     refresh();
     await untilAborted(watches.ensure(scope.kinds), signal);
     const kinds = [...watches.kinds.values()].map((k) => k.informer.waitForSync());
@@ -226,21 +247,26 @@ async function runAuditor(
       signal,
       clock: ctx.clock,
       reconcile: (key) =>
-        auditObject(
-          {
-            clock: ctx.clock,
-            scope: () => scope,
-            kinds: watches.kinds,
-            tracker,
-            recorder,
-            breakGlass: state.breakGlass,
-            audit,
-            admission,
-            productNamespace: ctx.config.namespace,
-            graceMs: options.attributionGraceMs ?? 3000,
-          },
-          key,
-        ),
+        key.startsWith(POLICY_KEY_PREFIX)
+          ? policyAudit.reconcile(key.slice(POLICY_KEY_PREFIX.length))
+          : auditObject(
+              {
+                clock: ctx.clock,
+                logger,
+                scope: () => scope,
+                kinds: watches.kinds,
+                tracker,
+                recorder,
+                breakGlass: state.breakGlass,
+                audit,
+                admission,
+                productNamespace: ctx.config.namespace,
+                graceMs,
+                ...(options.pruneWaitMs === undefined ? {} : { pruneWaitMs: options.pruneWaitMs }),
+                namespaceLabels: (name) => namespaces.get(name)?.metadata.labels,
+              },
+              key,
+            ),
       onResult: (_key, outcome, durationMs, error) => {
         ctx.metrics.reconcileTotal.inc({ controller: "auditor", outcome });
         ctx.metrics.reconcileDuration.observe({ controller: "auditor" }, durationMs / 1000);
@@ -252,7 +278,7 @@ async function runAuditor(
     state.ready["informer:auditor"] = false;
     state.breakGlass.clear();
     queue.shutDown();
-    await Promise.all([policies.stop(), gitSyncs.stop(), events.stop(), watches.stop()]);
+    await Promise.all([...informers.map((i) => i.stop()), watches.stop()]);
     await alerting.stop();
     await state.webhook?.close();
     delete state.webhook;

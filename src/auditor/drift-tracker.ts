@@ -12,6 +12,8 @@ interface Tracked {
   driftSinceMs?: number;
   /** A change that waits for attribution facts to arrive. */
   pending?: PendingChange;
+  /** Its deletion is journaled; the baseline waits for the object to come back. */
+  deleted?: boolean;
 }
 
 /** An out-of-band change not yet recorded, kept so that a quick heal cannot hide it. */
@@ -21,7 +23,19 @@ export interface PendingChange {
   readonly sinceMs: number;
 }
 
-export type ChangeKind = "first-seen" | "unchanged" | "noise" | "healed" | "changed";
+export type ChangeKind = "first-seen" | "unchanged" | "noise" | "healed" | "changed" | "deleted";
+
+/** A deletion's field diff: the whole object (RFC 6901 pointer "") was removed. */
+export const WHOLE_OBJECT_REMOVED: FieldChange = { path: "", op: "remove" };
+
+/** A tracked object that is no longer in the informer's cache. */
+export interface Vanished {
+  /** Its last state seen, which the deletion is recorded against. */
+  readonly last: KubeObject;
+  readonly observation: Observation;
+  /** The deletion was journaled already. */
+  readonly recorded: boolean;
+}
 
 /** One new state of a tracked object, classified against what came before. */
 export interface Observation {
@@ -72,6 +86,7 @@ export class DriftTracker {
     t.lastSeen = current;
     t.lastSeenMs = nowMs;
     delete t.pending;
+    delete t.deleted;
   }
 
   /** A noise change while drifted: remember the state, keep the drift. */
@@ -80,22 +95,65 @@ export class DriftTracker {
     if (t === undefined) return;
     t.lastSeen = current;
     t.lastSeenMs = nowMs;
+    delete t.deleted;
+  }
+
+  /**
+   * The object left the cache: its last state and the deletion as an observation, or undefined
+   * when it was never tracked (never in scope, or created and deleted between two looks).
+   */
+  vanished(id: string): Vanished | undefined {
+    const t = this.objects.get(id);
+    if (t === undefined) return undefined;
+    const since = t.driftSinceMs === undefined ? {} : { driftSinceMs: t.driftSinceMs };
+    return {
+      last: t.lastSeen,
+      recorded: t.deleted === true,
+      observation: {
+        kind: "deleted",
+        previous: t.lastSeen,
+        previousMs: t.lastSeenMs,
+        changes: [WHOLE_OBJECT_REMOVED],
+        ...since,
+      },
+    };
+  }
+
+  /**
+   * A journaled deletion: the object is drifted (gone) from now, and the baseline stays, so a
+   * re-creation as Git has it shows as the heal.
+   */
+  markDeleted(id: string, nowMs: number): void {
+    const t = this.objects.get(id);
+    if (t === undefined) return;
+    t.driftSinceMs ??= nowMs;
+    t.deleted = true;
+    delete t.pending;
   }
 
   /** Starts (or continues) the wait for attribution of this state; returns when it started. */
   hold(id: string, object: KubeObject, seen: Observation, nowMs: number): number {
     const t = this.objects.get(id);
     if (t === undefined) return nowMs;
-    const same = t.pending?.object.metadata.resourceVersion === object.metadata.resourceVersion;
+    const same =
+      t.pending?.seen.kind === seen.kind &&
+      t.pending.object.metadata.resourceVersion === object.metadata.resourceVersion;
     if (t.pending === undefined || !same) t.pending = { object, seen, sinceMs: nowMs };
     return t.pending.sinceMs;
   }
 
-  /** The held change, when the object has moved on from it (it must be recorded now). */
-  overtaken(id: string, current: KubeObject): PendingChange | undefined {
+  /**
+   * The held change, when the object has moved on from it (it must be recorded now): a held
+   * edit by a newer state or by the deletion (current undefined), a held deletion by the
+   * object's re-creation.
+   */
+  overtaken(id: string, current: KubeObject | undefined): PendingChange | undefined {
     const pending = this.objects.get(id)?.pending;
     if (pending === undefined) return undefined;
-    const same = pending.object.metadata.resourceVersion === current.metadata.resourceVersion;
+    const deletion = pending.seen.kind === "deleted";
+    if (current === undefined) return deletion ? undefined : pending;
+    const same =
+      !deletion && pending.object.metadata.resourceVersion === current.metadata.resourceVersion;
     return same ? undefined : pending;
   }
 

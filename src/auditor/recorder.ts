@@ -20,7 +20,7 @@ export interface RecorderDeps {
   readonly onRecord?: RecordListener;
 }
 
-function journalObject(obj: KubeObject): JournalObject {
+export function journalObject(obj: KubeObject): JournalObject {
   const { namespace, uid } = obj.metadata;
   return {
     apiVersion: obj.apiVersion,
@@ -63,8 +63,11 @@ export class DriftRecorder {
     readonly changes: readonly FieldChange[];
     readonly attribution: Attribution;
     readonly origin: GitOrigin | undefined;
+    /** The whole object was deleted (changes says so too). */
+    readonly deleted?: boolean;
   }): JournalRecord {
     const { object, attribution } = input;
+    const what = input.deleted === true ? "out-of-band deletion" : "out-of-band change";
     const reason = breakGlassOf(object, attribution);
     const labels = { kind: object.kind, namespace: object.metadata.namespace ?? "" };
     const entry: JournalEntry = {
@@ -77,8 +80,8 @@ export class DriftRecorder {
       ...(reason === undefined ? {} : { reason }),
       message:
         attribution.user === undefined
-          ? "out-of-band change by an unknown user (unattributed)"
-          : `out-of-band change by ${attribution.user.username} (from ${attribution.source})`,
+          ? `${what} by an unknown user (unattributed)`
+          : `${what} by ${attribution.user.username} (from ${attribution.source})`,
     };
     this.deps.metrics.driftDetected.inc(labels);
     if (attribution.user === undefined) this.deps.metrics.driftUnattributed.inc(labels);
@@ -111,7 +114,8 @@ export class DriftRecorder {
     );
   }
 
-  private append(entry: JournalEntry, origin: GitOrigin | undefined): JournalRecord {
+  /** Writes one record (and tells the listeners); drift() and healed() build theirs. */
+  append(entry: JournalEntry, origin: GitOrigin | undefined): JournalRecord {
     const record = this.deps.journal.append(entry);
     this.deps.metrics.journalRecords.set(record.seq);
     // Only identities, kinds and names: a record's diff stays in the journal, not the log.

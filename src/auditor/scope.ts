@@ -1,6 +1,12 @@
 import { groupOf, type KubeObject } from "../kube/objects.js";
 import { compact } from "./compact.js";
 import type { ReconcilerIdentities } from "./attribution/attribute.js";
+import {
+  NAMESPACE_NAME_LABEL,
+  parseSelector,
+  selectorMatches,
+  type LabelSelector,
+} from "./selector.js";
 
 /** A guarded or inventoried kind, by group (what policies name) or apiVersion (inventories). */
 export interface KindRef {
@@ -26,11 +32,21 @@ export interface AlertSinkSpec {
   readonly id: string;
 }
 
+/** What one GuardPolicy guards: its kinds, in the namespaces its selector picks. */
+export interface PolicyGuard {
+  /** "group/kind" */
+  readonly kinds: ReadonlySet<string>;
+  /** spec.match.namespaceSelector; absent: every namespace (but the excluded ones). */
+  readonly namespaceSelector?: LabelSelector;
+}
+
 /** Everything the auditor derives from GuardPolicies and GitSyncs. */
 export interface Scope {
   readonly kinds: readonly KindRef[];
-  /** Kinds every object of which is guarded (policy match), "group/kind". */
+  /** Kinds some policy guards in some namespaces, "group/kind" (what guards narrows down). */
   readonly guardedKinds: ReadonlySet<string>;
+  /** One entry per policy that names kinds. */
+  readonly guards: readonly PolicyGuard[];
   /** objectId -> Git origin, for every inventoried object. */
   readonly inventory: ReadonlyMap<string, GitOrigin>;
   readonly ignore: ReadonlyMap<string, readonly string[]>;
@@ -103,14 +119,24 @@ function addInventory(gitSync: KubeObject, into: Map<string, GitOrigin>, kinds: 
   }
 }
 
-function addPolicy(policy: KubeObject, scope: MutableScope): void {
-  const spec = rec(policy["spec"]);
-  for (const rule of arr(rec(spec["match"])["resources"])) {
+function addGuard(spec: Json, scope: MutableScope): void {
+  const match = rec(spec["match"]);
+  const kinds = new Set<string>();
+  for (const rule of arr(match["resources"])) {
     for (const k of ruleKinds(rec(rule))) {
       scope.kinds.push(k);
       scope.guardedKinds.add(kindId(k.group, k.kind));
+      kinds.add(kindId(k.group, k.kind));
     }
   }
+  if (kinds.size === 0) return;
+  const namespaceSelector = parseSelector(match["namespaceSelector"]);
+  scope.guards.push(namespaceSelector === undefined ? { kinds } : { kinds, namespaceSelector });
+}
+
+function addPolicy(policy: KubeObject, scope: MutableScope): void {
+  const spec = rec(policy["spec"]);
+  addGuard(spec, scope);
   for (const rule of arr(spec["ignoreFields"])) {
     for (const k of ruleKinds(rec(rule))) {
       const id = kindId(k.group, k.kind);
@@ -133,6 +159,7 @@ function addPolicy(policy: KubeObject, scope: MutableScope): void {
 interface MutableScope {
   kinds: KindRef[];
   guardedKinds: Set<string>;
+  guards: PolicyGuard[];
   ignore: Map<string, string[]>;
   usernames: Set<string>;
   groups: Set<string>;
@@ -152,6 +179,7 @@ export function buildScope(input: {
   const scope: MutableScope = {
     kinds: [],
     guardedKinds: new Set(),
+    guards: [],
     ignore: new Map(),
     usernames: new Set(input.productAccounts.map(serviceAccountUser)),
     groups: new Set(),
@@ -164,6 +192,7 @@ export function buildScope(input: {
   return {
     kinds: [...unique.values()],
     guardedKinds: scope.guardedKinds,
+    guards: scope.guards,
     inventory,
     ignore: scope.ignore,
     reconcilers: {
@@ -173,4 +202,32 @@ export function buildScope(input: {
     },
     alerts: scope.alerts,
   };
+}
+
+/** A namespace's labels by name; undefined when the namespace is not (or no longer) known. */
+export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>> | undefined;
+
+/** The labels a namespaceSelector sees for obj: its namespace's, or a Namespace's own. */
+function selectorLabels(obj: KubeObject, labelsOf: NamespaceLabels): Record<string, string> {
+  const isNamespace = groupOf(obj.apiVersion) === "" && obj.kind === "Namespace";
+  const name = isNamespace ? (obj.metadata.name ?? "") : (obj.metadata.namespace ?? "");
+  const own = isNamespace ? obj.metadata.labels : labelsOf(name);
+  return { ...own, [NAMESPACE_NAME_LABEL]: name };
+}
+
+/**
+ * Whether a policy guards obj: one names its kind and, for a namespaced object (or a
+ * Namespace), its selector matches the namespace's labels, as the admission webhook decides.
+ * Other cluster-scoped objects are always in a selector's reach.
+ */
+export function isGuarded(scope: Scope, obj: KubeObject, labelsOf: NamespaceLabels): boolean {
+  const id = kindId(groupOf(obj.apiVersion), obj.kind);
+  const reached = scope.guards.filter((g) => g.kinds.has(id));
+  if (reached.length === 0) return false;
+  const namespaced = obj.metadata.namespace !== undefined || id === kindId("", "Namespace");
+  if (!namespaced) return true;
+  const labels = selectorLabels(obj, labelsOf);
+  return reached.some(
+    (g) => g.namespaceSelector === undefined || selectorMatches(g.namespaceSelector, labels),
+  );
 }

@@ -1,9 +1,10 @@
 // Runs the auditor component against the envtest API server, with its log, metrics and journal
 // kept for the test to read.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
+import { AUDIT_WEBHOOK_PATH } from "../../src/auditor/attribution/audit-webhook.js";
 import {
   createAuditorComponent,
   type AuditorComponent,
@@ -17,6 +18,9 @@ import { realClock } from "../../src/runtime/clock.js";
 import { createLogger } from "../../src/telemetry/log.js";
 import { createMetrics, type Metrics } from "../../src/telemetry/metrics.js";
 import { clientAs, envtest, eventually } from "../envtest/context.js";
+import { extraApiServer, type ExtraApiServer } from "../envtest/extra-apiserver.js";
+import { kubeconfigYaml } from "../envtest/kubeconfig.js";
+import type { TestCa } from "../helpers/tls.js";
 import { sink, type LogSink } from "../helpers/log-sink.js";
 
 export interface RunningAuditor {
@@ -97,4 +101,41 @@ export async function gitSyncWithInventory(
       })),
     },
   );
+}
+
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    verbs: [get, list, watch]
+  - level: Metadata
+`;
+
+/**
+ * A second API server (on the shared etcd) that sends its audit events to the auditor's audit
+ * webhook, blocking: a request through it is attributed by the API server's own account. Its
+ * kubeconfig is an admin (envtest-admin-2, system:masters).
+ */
+export async function auditedApiServer(
+  auditor: RunningAuditor,
+  ca: TestCa,
+  tag: string,
+): Promise<ExtraApiServer> {
+  const info = envtest();
+  const hookConfig = join(info.dir, `audit-webhook-${tag}.kubeconfig`);
+  const url = `${auditor.component.auditWebhookUrl() ?? ""}${AUDIT_WEBHOOK_PATH}`;
+  writeFileSync(hookConfig, kubeconfigYaml({ name: "auditor", server: url, caCert: ca.cert }));
+  const policy = join(info.dir, `audit-policy-${tag}.yaml`);
+  writeFileSync(policy, AUDIT_POLICY);
+  const server = await extraApiServer(info, {
+    extraArgs: [
+      `--audit-policy-file=${policy}`,
+      `--audit-webhook-config-file=${hookConfig}`,
+      "--audit-webhook-mode=blocking",
+    ],
+  });
+  await server.start();
+  onTestFinished(() => server.stop());
+  return server;
 }

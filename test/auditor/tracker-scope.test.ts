@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BreakGlassBook } from "../../src/auditor/break-glass.js";
 import { DriftTracker } from "../../src/auditor/drift-tracker.js";
-import { buildScope, objectId } from "../../src/auditor/scope.js";
+import { buildScope, isGuarded, objectId } from "../../src/auditor/scope.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 
 function cm(rv: string, value: string, annotations?: Record<string, string>): KubeObject {
@@ -129,5 +129,89 @@ describe("BreakGlassBook", () => {
     expect(book.active(at + 2 * 3_600_000)).toBe(1);
     book.note("b", undefined);
     expect(book.active(at)).toBe(1);
+  });
+});
+
+describe("namespaceSelector", () => {
+  const guarded = (selector: unknown): KubeObject => ({
+    apiVersion: "gitops-guard.io/v1alpha1",
+    kind: "GuardPolicy",
+    metadata: { name: "prod-only" },
+    spec: {
+      match: {
+        resources: [{ apiGroups: [""], kinds: ["ConfigMap", "Namespace"] }],
+        ...(selector === undefined ? {} : { namespaceSelector: selector }),
+      },
+    },
+  });
+  const labels: Record<string, Record<string, string>> = {
+    prod: { env: "prod", team: "shop" },
+    dev: { env: "dev" },
+  };
+  const labelsOf = (ns: string): Record<string, string> | undefined => labels[ns];
+  const inNs = (namespace: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "c", namespace },
+  });
+  const scopeOf = (...policies: KubeObject[]) =>
+    buildScope({ policies, gitSyncs: [], productAccounts: [], fieldManager: "gitops-guard" });
+
+  it("guards an object only where its namespace's labels match the policy's selector", () => {
+    const scope = scopeOf(guarded({ matchLabels: { env: "prod" } }));
+    expect(isGuarded(scope, inNs("prod"), labelsOf)).toBe(true);
+    expect(isGuarded(scope, inNs("dev"), labelsOf)).toBe(false);
+    expect(isGuarded(scope, inNs("unknown"), labelsOf)).toBe(false);
+    const ns = (name: string, own: Record<string, string>): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name, labels: own },
+    });
+    // A Namespace is judged by its own labels.
+    expect(isGuarded(scope, ns("x", { env: "prod" }), labelsOf)).toBe(true);
+    expect(isGuarded(scope, ns("y", { env: "dev" }), labelsOf)).toBe(false);
+  });
+
+  it("evaluates expressions, the name label, and any matching policy", () => {
+    const expr = scopeOf(
+      guarded({
+        matchExpressions: [
+          { key: "env", operator: "In", values: ["prod", "staging"] },
+          { key: "team", operator: "Exists" },
+          { key: "frozen", operator: "DoesNotExist" },
+          { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["legacy"] },
+        ],
+      }),
+    );
+    expect(isGuarded(expr, inNs("prod"), labelsOf)).toBe(true);
+    labels["legacy"] = { env: "prod", team: "old" };
+    expect(isGuarded(expr, inNs("legacy"), labelsOf)).toBe(false);
+    expect(isGuarded(expr, inNs("dev"), labelsOf)).toBe(false);
+    const either = scopeOf(guarded({ matchLabels: { env: "prod" } }), guarded(undefined));
+    expect(isGuarded(either, inNs("dev"), labelsOf)).toBe(true);
+    expect(isGuarded(scopeOf(guarded({})), inNs("dev"), labelsOf)).toBe(true);
+    // A requirement the schema should have refused selects nothing rather than everything.
+    const broken = scopeOf(guarded({ matchExpressions: [{ key: "env", operator: "Near" }] }));
+    expect(isGuarded(broken, inNs("prod"), labelsOf)).toBe(false);
+  });
+
+  it("reaches cluster-scoped objects whatever the selector, and only kinds it names", () => {
+    const scope = scopeOf(guarded({ matchLabels: { env: "prod" } }));
+    const role: KubeObject = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "r" },
+    };
+    expect(isGuarded(scope, role, labelsOf)).toBe(false);
+    const roles = scopeOf({
+      ...guarded({ matchLabels: { env: "prod" } }),
+      spec: {
+        match: {
+          resources: [{ apiGroups: ["rbac.authorization.k8s.io"], kinds: ["ClusterRole"] }],
+          namespaceSelector: { matchLabels: { env: "prod" } },
+        },
+      },
+    });
+    expect(isGuarded(roles, role, labelsOf)).toBe(true);
   });
 });

@@ -30,9 +30,19 @@ export interface Alert {
 
 const ALERTED: ReadonlySet<string> = new Set(["drift-detected", "break-glass", "drift-healed"]);
 
+/** A deletion's diff is one removal of the whole object (JSON pointer ""). */
+function isDeletion(record: JournalRecord): boolean {
+  return (record.diff ?? []).some((c) => c.path === "" && c.op === "remove");
+}
+
 function titleOf(record: JournalRecord, object: string): string {
   if (record.type === "break-glass") return `Break-glass change to ${object}`;
   if (record.type === "drift-healed") return `Drift healed on ${object}`;
+  if (isDeletion(record)) {
+    return record.user === undefined
+      ? `Unattributed deletion of ${object}`
+      : `Out-of-band deletion of ${object}`;
+  }
   return record.user === undefined
     ? `Unattributed drift on ${object}`
     : `Out-of-band change to ${object}`;
@@ -73,9 +83,11 @@ export function alertFromRecord(record: JournalRecord, origin?: GitOrigin): Aler
 
 /** One line a person reads in Slack or a log: never a value, only paths. */
 export function alertText(alert: Alert): string {
+  // "" is the whole object (a deletion), which the title says already.
+  const fields = alert.fields.filter((f) => f !== "");
   const parts = [
     `${alert.title} by ${alert.user}`,
-    alert.fields.length === 0 ? undefined : `fields: ${alert.fields.join(", ")}`,
+    fields.length === 0 ? undefined : `fields: ${fields.join(", ")}`,
     alert.reason === undefined ? undefined : `reason: ${alert.reason}`,
     alert.gitPath === undefined ? undefined : `Git: ${alert.gitSync ?? ""} ${alert.gitPath}`,
     alert.revision === undefined ? undefined : `revision: ${alert.revision}`,

@@ -23,6 +23,8 @@ export interface AttributeInput {
   readonly observedMs: number;
   readonly audit: readonly AuditFact[];
   readonly admission: readonly AdmissionFact[];
+  /** The object is gone: only delete requests can account for that. */
+  readonly deletion?: boolean;
 }
 
 // managedFields times are truncated to the second; a request is received a little before its
@@ -53,15 +55,21 @@ export function matchAudit(input: AttributeInput): AuditFact | undefined {
       f.namespace === o.namespace &&
       f.subresource === undefined &&
       f.code >= 200 &&
-      f.code < 300,
+      f.code < 300 &&
+      (input.deletion !== true || f.verb === "delete"),
   );
   const exact = candidates.find(
     (f) => f.resourceVersion !== undefined && f.resourceVersion === input.resourceVersion,
   );
   if (exact !== undefined) return exact;
   const { from, to } = window(input);
+  // A delete's response (when the audit level includes it) is the last state, whose
+  // resourceVersion the auditor saw before the delete: only the time window can match it.
   const inWindow = candidates.filter(
-    (f) => f.resourceVersion === undefined && f.receivedMs >= from && f.receivedMs < to,
+    (f) =>
+      (f.resourceVersion === undefined || input.deletion === true) &&
+      f.receivedMs >= from &&
+      f.receivedMs < to,
   );
   return latest(inWindow, (f) => f.receivedMs);
 }
@@ -77,6 +85,7 @@ export function matchAdmission(input: AttributeInput): AdmissionFact | undefined
         f.kind === o.kind &&
         f.name === o.name &&
         f.namespace === o.namespace &&
+        (input.deletion !== true || f.operation === "DELETE") &&
         f.timeMs >= from &&
         f.timeMs < to,
     ),

@@ -1,12 +1,18 @@
 /**
- * The webhook's express app: POST /validate parses, decides and answers through the pure core,
+ * The webhook's request listener: POST /validate parses, decides and answers through the pure core,
  * then records the decision (metrics, log, Event). Whatever goes wrong answers an
  * AdmissionReview the API server can read: a denial (or an allow, per failure mode) with a
  * message, a JSON 400 when the body has no uid to answer to, never a bare 500.
  */
-import express, { type Express, type Request, type Response } from "express";
+import type { RequestListener, ServerResponse } from "node:http";
+import express, { type Express } from "express";
 import { ErrorCodes, GuardError, errorMessage } from "../errors.js";
-import { errorHandler, jsonBody, notFound, requestTelemetry } from "../http/middleware.js";
+import {
+  errorHandler,
+  JSON_BODY_LIMIT_BYTES,
+  notFound,
+  requestTelemetry,
+} from "../http/middleware.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Logger } from "../telemetry/log.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -15,6 +21,7 @@ import type { AdmissionCore, ReviewResult } from "./core.js";
 import type { Decision } from "./decision.js";
 import type { AdmissionMetrics } from "./metrics.js";
 import type { GuardPolicy } from "./policy-types.js";
+import { reviewListener } from "./review-listener.js";
 import { internalErrorResponse } from "./review.js";
 import type { AdmissionRequest } from "./review-types.js";
 import { WEBHOOK_PATH } from "./webhook-config.js";
@@ -98,7 +105,7 @@ function record(
  * The answer in one write: express's res.json() (content negotiation, charset, a second copy
  * of the body) costs more than deciding does, on the one route the API server waits for.
  */
-function send(res: Response, result: ReviewResult): void {
+function send(res: ServerResponse, result: ReviewResult): void {
   const body = Buffer.from(JSON.stringify(result.body));
   res.writeHead(result.httpStatus, {
     "Content-Type": "application/json",
@@ -108,12 +115,12 @@ function send(res: Response, result: ReviewResult): void {
 }
 
 function validate(options: AdmissionAppOptions) {
-  return (req: Request, res: Response): void => {
+  return (body: unknown, res: ServerResponse): void => {
     const started = performance.now();
-    const result = judge(options, req.body);
+    const result = judge(options, body);
     send(res, result);
     try {
-      record(options, result, started, req.body);
+      record(options, result, started, body);
     } catch (err: unknown) {
       // The answer is out; telemetry must never turn into an error for the API server.
       options.logger.error({ err: errorMessage(err) }, "cannot record admission decision");
@@ -121,21 +128,26 @@ function validate(options: AdmissionAppOptions) {
   };
 }
 
-export function createAdmissionApp(options: AdmissionAppOptions): Express {
+/** Everything but POST /validate: JSON 404s and errors, counted and logged. */
+function fallbackApp(options: AdmissionAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
-  // Every review is counted; decisions are logged by validate(), not per request.
   app.use(
-    requestTelemetry({
-      server: "webhook",
-      metrics: options.metrics,
-      logger: options.logger,
-      quietPaths: [WEBHOOK_PATH],
-    }),
+    requestTelemetry({ server: "webhook", metrics: options.metrics, logger: options.logger }),
   );
-  app.post(WEBHOOK_PATH, jsonBody(), validate(options));
   app.use(notFound());
   app.use(errorHandler(options.logger));
   return app;
+}
+
+/** The webhook server's request listener: POST /validate on a lean path, the rest express. */
+export function createAdmissionApp(options: AdmissionAppOptions): RequestListener {
+  return reviewListener({
+    path: WEBHOOK_PATH,
+    limitBytes: JSON_BODY_LIMIT_BYTES,
+    metrics: options.metrics,
+    onReview: validate(options),
+    fallback: fallbackApp(options),
+  });
 }

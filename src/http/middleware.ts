@@ -9,6 +9,7 @@ import type { Metrics } from "../telemetry/metrics.js";
 
 /** The API server sends AdmissionReviews well under this; larger bodies get a JSON 413. */
 export const JSON_BODY_LIMIT = "2mb";
+export const JSON_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 /** The `code` of error bodies that do not come from a GuardError. */
 export const INTERNAL_ERROR_CODE = "GG_INTERNAL";

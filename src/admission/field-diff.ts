@@ -7,16 +7,20 @@
 import jsonpatch from "fast-json-patch";
 import type { AdmissionObject } from "./review-types.js";
 
-/** Server-maintained metadata and client bookkeeping: never "a change someone made". */
-const NOISE_METADATA = new Set([
+/**
+ * Server-maintained metadata and client bookkeeping: never "a change someone made". Kept here
+ * (not in src/kube) because the standalone webhook must not load the kube layer at all.
+ */
+export const NOISE_METADATA_FIELDS = [
   "managedFields",
   "resourceVersion",
   "generation",
   "uid",
   "creationTimestamp",
   "selfLink",
-]);
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+] as const;
+const NOISE_METADATA: ReadonlySet<string> = new Set(NOISE_METADATA_FIELDS);
+export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 function withoutNoise(obj: AdmissionObject): Record<string, unknown> {
   // status: written through /status by controllers; on the main resource the API server drops it.

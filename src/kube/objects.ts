@@ -34,6 +34,19 @@ export interface ObjectMeta {
   managedFields?: ManagedFieldsEntry[];
 }
 
+/** Metadata the API server maintains: never "a change someone made", never Git's to set. */
+export const SERVER_METADATA_FIELDS = [
+  "managedFields",
+  "resourceVersion",
+  "generation",
+  "uid",
+  "creationTimestamp",
+  "selfLink",
+] as const;
+
+/** kubectl's client-side apply keeps the whole applied object here (a Secret's values too). */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
 export interface KubeObject {
   apiVersion: string;
   kind: string;

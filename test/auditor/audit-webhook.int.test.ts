@@ -1,24 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
-import { AUDIT_WEBHOOK_PATH } from "../../src/auditor/attribution/audit-webhook.js";
+import { describe, expect, it } from "vitest";
 import { createKubeClient, FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, envtest, eventually, testNamespace } from "../envtest/context.js";
-import { extraApiServer } from "../envtest/extra-apiserver.js";
 import { kubeconfigYaml } from "../envtest/kubeconfig.js";
 import { makeClientCert } from "../envtest/pki.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { gitSyncWithInventory, startAuditor } from "./harness.js";
-
-const POLICY = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
-  - level: None
-    verbs: [get, list, watch]
-  - level: Metadata
-`;
+import { auditedApiServer, gitSyncWithInventory, startAuditor } from "./harness.js";
 
 function configMap(namespace: string, name: string): KubeObject {
   return {
@@ -43,21 +32,8 @@ describe("auditor with the API server's audit webhook", () => {
     const auditor = await startAuditor({
       auditWebhook: { listen: "127.0.0.1:0", tls: makeServingCert(ca, ["127.0.0.1"]) },
     });
+    const server = await auditedApiServer(auditor, ca, ns);
     const info = envtest();
-    const hookConfig = join(info.dir, `audit-webhook-${ns}.kubeconfig`);
-    const url = `${auditor.component.auditWebhookUrl() ?? ""}${AUDIT_WEBHOOK_PATH}`;
-    writeFileSync(hookConfig, kubeconfigYaml({ name: "auditor", server: url, caCert: ca.cert }));
-    const policy = join(info.dir, `audit-policy-${ns}.yaml`);
-    writeFileSync(policy, POLICY);
-    const server = await extraApiServer(info, {
-      extraArgs: [
-        `--audit-policy-file=${policy}`,
-        `--audit-webhook-config-file=${hookConfig}`,
-        "--audit-webhook-mode=blocking",
-      ],
-    });
-    await server.start();
-    onTestFinished(() => server.stop());
 
     const admin2 = createKubeClient({ kubeconfig: server.kubeconfig });
     const web = await admin2.get<KubeObject>(ref(ns, "web"));

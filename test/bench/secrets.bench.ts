@@ -3,63 +3,27 @@
 // and the controller's unseal rate against raw RSA-4096 OAEP decrypt measured in the same run.
 // N: BENCH_SECRETS_N (default 200; the issue's goal scale is 1000); BENCH_SECRETS_WORKERS (8);
 // BENCH_SECRETS_SUCCESS_EVENTS=false drops the Normal Event per Secret written.
-import { constants, privateDecrypt, publicEncrypt, randomBytes } from "node:crypto";
 import express from "express";
 import { loadConfig } from "../../src/config.js";
 import { parseCertificate } from "../../src/crypto/sealing/certificate.js";
-import { keysFromDocuments } from "../../src/crypto/sealing/key-secret.js";
-import { Keyring } from "../../src/crypto/sealing/keyring.js";
-import { readSecret, sealSecret } from "../../src/crypto/sealing/seal.js";
-import { readSealedSecret } from "../../src/crypto/sealing/sealed-secret.js";
-import { unsealSealedSecret } from "../../src/crypto/sealing/unseal.js";
 import { startServer } from "../../src/http/server.js";
 import { createKubeClient } from "../../src/kube/client.js";
-import { Informer } from "../../src/kube/informer.js";
-import type { KubeObject } from "../../src/kube/objects.js";
 import { createServices, runComponents } from "../../src/main.js";
-import { realClock } from "../../src/runtime/clock.js";
 import { createSecretsComponent } from "../../src/secrets/component.js";
 import { startControlPlane } from "../envtest/control-plane.js";
+import {
+  activeGuardKey,
+  countOwnedSecrets,
+  createAll,
+  sealedBenchDocs,
+  unsealRates,
+} from "./secrets-bench-helpers.js";
 import { fmt, ratioLine } from "./stats.js";
 
 const N = Number(process.env["BENCH_SECRETS_N"] ?? "200");
 const WORKERS = Number(process.env["BENCH_SECRETS_WORKERS"] ?? "8");
 const SUCCESS_EVENTS = process.env["BENCH_SECRETS_SUCCESS_EVENTS"] !== "false";
 const NS = "bench-secrets";
-
-function rawDecryptRate(
-  publicKeyPem: string,
-  privateKey: Parameters<typeof privateDecrypt>[0],
-): number {
-  const blocks = Array.from({ length: 100 }, () =>
-    publicEncrypt(
-      { key: publicKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
-      randomBytes(32),
-    ),
-  );
-  const start = performance.now();
-  for (const block of blocks) {
-    privateDecrypt(
-      { key: privateKey as never, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
-      block,
-    );
-  }
-  return blocks.length / ((performance.now() - start) / 1000);
-}
-
-async function createAll(
-  docs: readonly KubeObject[],
-  client: ReturnType<typeof createKubeClient>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < docs.length) {
-      const doc = docs[next++];
-      if (doc !== undefined) await client.create(doc);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
 
 async function main(): Promise<void> {
   const cp = await startControlPlane();
@@ -96,60 +60,18 @@ async function main(): Promise<void> {
       `controller ready (RSA-4096 key generated) in ${fmt(performance.now() - keyStart, 0)} ms\n`,
     );
     const cert = parseCertificate(await (await fetch(`${server.url}/v1/cert.pem`)).text(), "cert");
-    const docs = Array.from({ length: N }, (_, i) => {
-      const secret = readSecret(
-        {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: `s${i}`, namespace: NS },
-          stringData: { user: `u${i}`, password: randomBytes(24).toString("hex") },
-        },
-        "bench",
-      );
-      return JSON.parse(
-        JSON.stringify(sealSecret(secret, { publicKey: cert.publicKey })),
-      ) as KubeObject;
-    });
-
-    const secrets = new Informer({
-      client: admin,
-      type: { apiVersion: "v1", kind: "Secret" },
-      namespace: NS,
-      clock: realClock(),
-    });
-    let owned = 0;
-    const allThere = new Promise<void>((resolve) => {
-      secrets.on("add", (s) => {
-        if ((s.metadata.ownerReferences ?? []).length > 0 && ++owned === N) resolve();
-      });
-    });
-    secrets.start();
-    await secrets.waitForSync();
+    const docs = sealedBenchDocs({ n: N, namespace: NS, publicKey: cert.publicKey });
+    const secrets = await countOwnedSecrets(admin, NS, N);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await createAll(docs, admin);
     const created = performance.now() - t0;
-    await allThere;
+    await secrets.allThere(30 * 60_000);
     const total = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     await secrets.stop();
 
-    const { items } = await admin.list<KubeObject>(
-      { apiVersion: "v1", kind: "Secret" },
-      { namespace: NS, labelSelector: "gitops-guard.io/sealing-key=active" },
-    );
-    const ring = new Keyring(keysFromDocuments(items, "cluster"));
-    const key = ring.latest();
-    if (key === undefined) throw new Error("no key");
-    const raw = rawDecryptRate(
-      key.publicKey.export({ type: "spki", format: "pem" }).toString(),
-      key.privateKey,
-    );
-    const parsed = docs.map((d) => readSealedSecret(d, "bench"));
-    const fresh = new Keyring([key]);
-    const u0 = performance.now();
-    for (const ss of parsed) unsealSealedSecret(ss, { keyring: fresh });
-    const unsealRate = (parsed.length * 2) / ((performance.now() - u0) / 1000);
+    const { unseal: unsealRate, raw } = unsealRates(docs, await activeGuardKey(admin, NS));
     const cpuMs = (cpu.user + cpu.system) / 1000;
 
     process.stdout.write(

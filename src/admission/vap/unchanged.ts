@@ -7,6 +7,7 @@
  * allow), so wherever CEL cannot follow a pointer exactly it ignores more, never less: a
  * pointer into an array ignores the whole array.
  */
+import { LAST_APPLIED, NOISE_METADATA_FIELDS } from "../field-diff.js";
 import { celList, member } from "./cel.js";
 
 export interface IgnoreNode {
@@ -16,15 +17,7 @@ export interface IgnoreNode {
   readonly children: Map<string, IgnoreNode>;
 }
 
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
-const NOISE_METADATA = [
-  "managedFields",
-  "resourceVersion",
-  "generation",
-  "uid",
-  "creationTimestamp",
-  "selfLink",
-];
+const NOISE_METADATA = NOISE_METADATA_FIELDS;
 
 function node(): IgnoreNode {
   return { leaves: new Set(), children: new Map() };

@@ -7,7 +7,11 @@
  */
 import { createTwoFilesPatch } from "diff";
 import { stringify } from "yaml";
-import type { KubeObject } from "../../kube/objects.js";
+import {
+  LAST_APPLIED_ANNOTATION,
+  SERVER_METADATA_FIELDS,
+  type KubeObject,
+} from "../../kube/objects.js";
 
 export type ChangeAction = "create" | "update" | "unchanged";
 
@@ -18,17 +22,6 @@ export interface ObjectChange {
   /** A unified diff; empty when unchanged. */
   readonly patch: string;
 }
-
-const SERVER_FIELDS = [
-  "managedFields",
-  "resourceVersion",
-  "generation",
-  "uid",
-  "creationTimestamp",
-  "selfLink",
-] as const;
-// kubectl's client-side apply keeps a Secret's whole content in this annotation.
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 type Json = Record<string, unknown>;
 
@@ -42,9 +35,9 @@ export function objectId(obj: KubeObject): string {
 function comparable(obj: KubeObject): Json {
   const { status: _status, ...rest } = obj as Json;
   const metadata: Json = { ...obj.metadata };
-  for (const field of SERVER_FIELDS) metadata[field] = undefined;
+  for (const field of SERVER_METADATA_FIELDS) metadata[field] = undefined;
   const annotations = Object.entries(obj.metadata.annotations ?? {}).filter(
-    ([key]) => obj.kind !== "Secret" || key !== LAST_APPLIED,
+    ([key]) => obj.kind !== "Secret" || key !== LAST_APPLIED_ANNOTATION,
   );
   metadata["annotations"] = annotations.length > 0 ? Object.fromEntries(annotations) : undefined;
   return JSON.parse(JSON.stringify({ ...rest, metadata })) as Json;

@@ -1,0 +1,235 @@
+// Secrets controller side by side with Bitnami's own (sealed-secrets v0.36.0 cmd/controller,
+// built with `go install` on first use): the time for 1,000 SealedSecrets (2 values each,
+// RSA-4096) created at once (16 in flight) to become Secrets on one real API server, and each
+// controller's CPU per SealedSecret (utime + stime of its process from /proc) next to the raw
+// RSA-4096 OAEP cost of its 2 values; plus the unseal rate against raw RSA decrypt, all in the
+// same run. Order: Bitnami unthrottled (--kubeclient-qps=-1), Bitnami with its defaults (5
+// requests/s), then ours (`gitops-guard run --components secrets`), each in a fresh namespace,
+// one controller at a time.
+// BENCH_BITNAMI_DEFAULT_N (1000): SealedSecrets of the Bitnami-defaults run (about 0.6 s each);
+// BENCH_BITNAMI_DEFAULT=false skips that run; BENCH_VS_BITNAMI_N (1000): the other two runs.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { parseCertificate } from "../../src/crypto/sealing/certificate.js";
+import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
+import type { KubeObject } from "../../src/kube/objects.js";
+import { startControlPlane, type ControlPlaneInfo } from "../envtest/control-plane.js";
+import { ensureGoTool } from "../tools/go-tools.js";
+import {
+  ensureBuilt,
+  fetchCertPem,
+  prepareBitnami,
+  startBitnami,
+  startGuard,
+  type ControllerProcess,
+} from "./bitnami-controller.js";
+import {
+  activeGuardKey,
+  countOwnedSecrets,
+  createAll,
+  sealedBenchDocs,
+  unsealRates,
+} from "./secrets-bench-helpers.js";
+import { fmt, ratioLine } from "./stats.js";
+
+const N = Number(process.env["BENCH_VS_BITNAMI_N"] ?? "1000");
+const DEFAULT_N = Number(process.env["BENCH_BITNAMI_DEFAULT_N"] ?? "1000");
+const RUN_DEFAULT = process.env["BENCH_BITNAMI_DEFAULT"] !== "false";
+const MINUTE = 60_000;
+const GOAL_SECONDS = 20;
+const GOAL_TIME_RATIO = 0.4;
+const GOAL_CPU_RATIO = 1.2;
+const UNTHROTTLED = ["--kubeclient-qps=-1", "--kubeclient-burst=100000"];
+
+interface RunResult {
+  readonly label: string;
+  readonly n: number;
+  readonly createdMs: number;
+  readonly totalMs: number;
+  readonly cpuMs: number;
+}
+
+interface Ctx {
+  readonly info: ControlPlaneInfo;
+  readonly admin: KubeClient;
+  /** dist/cli/bin.js */
+  readonly cli: string;
+}
+
+/** Creates docs at once and waits for their Secrets; CPU until the controller went quiet. */
+async function measure(
+  ctx: Ctx,
+  c: ControllerProcess,
+  docs: readonly KubeObject[],
+  timeoutMs: number,
+): Promise<Omit<RunResult, "label">> {
+  const namespace = docs[0]?.metadata.namespace ?? "";
+  const counter = await countOwnedSecrets(ctx.admin, namespace, docs.length);
+  try {
+    const cpu0 = c.cpuMs();
+    const t0 = performance.now();
+    await createAll(docs, ctx.admin);
+    const createdMs = performance.now() - t0;
+    await counter.allThere(timeoutMs);
+    const totalMs = performance.now() - t0;
+    // The last status writes and Events follow the last Secret: count them, then stop.
+    await delay(2000);
+    return { n: docs.length, createdMs, totalMs, cpuMs: c.cpuMs() - cpu0 };
+  } finally {
+    await counter.stop();
+  }
+}
+
+async function createNamespace(admin: KubeClient, name: string): Promise<void> {
+  await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+}
+
+async function runBitnami(
+  ctx: Ctx,
+  run: { binary: string; runDir: string; label: string; n: number },
+  flags: readonly string[],
+  timeoutMs: number,
+): Promise<RunResult> {
+  const namespace = `bench-bitnami-${run.label}`;
+  await createNamespace(ctx.admin, namespace);
+  const c = await startBitnami({ ...run, info: ctx.info, namespace, flags });
+  try {
+    const keyStart = performance.now();
+    const cert = parseCertificate(await fetchCertPem(c, 3 * MINUTE), "bitnami cert");
+    process.stdout.write(
+      `Bitnami ${run.label}: certificate served after ${fmt(performance.now() - keyStart, 0)} ms (flags: ${flags.join(" ") || "defaults"})\n`,
+    );
+    const docs = sealedBenchDocs({
+      n: run.n,
+      namespace,
+      publicKey: cert.publicKey,
+      apiVersion: "bitnami.com/v1alpha1",
+    });
+    const result = await measure(ctx, c, docs, timeoutMs);
+    report(`Bitnami ${run.label}`, result);
+    return { label: `Bitnami ${run.label}`, ...result };
+  } finally {
+    await c.stop();
+  }
+}
+
+async function runGuard(ctx: Ctx): Promise<RunResult & { unseal: number; raw: number }> {
+  const namespace = "bench-guard";
+  await createNamespace(ctx.admin, namespace);
+  const stateDir = mkdtempSync(join(tmpdir(), "gitops-guard-bench-state-"));
+  const c = await startGuard({ cli: ctx.cli, info: ctx.info, namespace, stateDir });
+  let result: Omit<RunResult, "label">;
+  let docs: KubeObject[];
+  try {
+    const keyStart = performance.now();
+    const cert = parseCertificate(await fetchCertPem(c, 3 * MINUTE), "our cert");
+    process.stdout.write(
+      `ours: certificate served after ${fmt(performance.now() - keyStart, 0)} ms\n`,
+    );
+    docs = sealedBenchDocs({ n: N, namespace, publicKey: cert.publicKey });
+    result = await measure(ctx, c, docs, 10 * MINUTE);
+    report("ours", result);
+  } finally {
+    await c.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  // With the controller stopped, so that both rates have the core to themselves.
+  const rates = unsealRates(docs, await activeGuardKey(ctx.admin, namespace));
+  return { label: "ours", ...result, ...rates };
+}
+
+function report(label: string, r: Omit<RunResult, "label">): void {
+  process.stdout.write(
+    `${label}: ${String(r.n)} SealedSecrets created in ${fmt(r.createdMs, 0)} ms; all Secrets present after ${fmt(r.totalMs, 0)} ms; controller CPU ${fmt(r.cpuMs, 0)} ms\n`,
+  );
+}
+
+const seconds = (r: RunResult): number => r.totalMs / 1000;
+/** Seconds for N at the run's own rate (the defaults run may hold fewer). */
+const secondsForN = (r: RunResult): number => (seconds(r) * N) / r.n;
+const cpuPer = (r: RunResult): number => r.cpuMs / r.n;
+const verdict = (ok: boolean): string => (ok ? "met" : "NOT met");
+
+function printSummary(
+  ours: RunResult & { unseal: number; raw: number },
+  unthrottled: RunResult,
+  defaults: RunResult | undefined,
+): void {
+  const rawCost = (2 * 1000) / ours.raw;
+  const lines = [
+    "",
+    `raw RSA-4096 OAEP decrypt (this process, 1 core): ${fmt(ours.raw)}/s, so ${fmt(rawCost, 2)} ms for the 2 values of one SealedSecret`,
+    ratioLine(
+      `ours: ${String(N)} -> Secrets vs Bitnami -qps=-1`,
+      seconds(ours),
+      seconds(unthrottled),
+      "s",
+    ),
+  ];
+  if (defaults !== undefined) {
+    const scaled = defaults.n === N ? "" : ` (${String(defaults.n)} run, scaled)`;
+    lines.push(
+      ratioLine(`ours vs Bitnami defaults${scaled}`, seconds(ours), secondsForN(defaults), "s"),
+    );
+  }
+  lines.push(
+    ratioLine(
+      `ours: ${String(N)} -> Secrets vs the ${String(GOAL_SECONDS)} s goal`,
+      seconds(ours),
+      GOAL_SECONDS,
+      "s",
+    ),
+    ratioLine("ours CPU per SealedSecret vs raw RSA (2 values)", cpuPer(ours), rawCost, "ms"),
+    ratioLine("Bitnami -qps=-1 CPU per SealedSecret vs raw", cpuPer(unthrottled), rawCost, "ms"),
+  );
+  if (defaults !== undefined)
+    lines.push(
+      ratioLine("Bitnami defaults CPU per SealedSecret vs raw", cpuPer(defaults), rawCost, "ms"),
+    );
+  lines.push(
+    ratioLine(
+      "ours CPU per SealedSecret vs Bitnami -qps=-1",
+      cpuPer(ours),
+      cpuPer(unthrottled),
+      "ms",
+    ),
+    ratioLine("unseal values/s (controller path, 1 core)", ours.unseal, ours.raw, "/s"),
+    "",
+    `goal: ours ${String(N)} in under ${String(GOAL_SECONDS)} s: ${verdict(seconds(ours) < GOAL_SECONDS)} (${fmt(seconds(ours))} s)`,
+    `goal: ours at most ${String(GOAL_TIME_RATIO)} of Bitnami's unthrottled time: ${verdict(seconds(ours) <= GOAL_TIME_RATIO * seconds(unthrottled))} (${fmt(seconds(ours) / seconds(unthrottled), 2)})`,
+    `goal: our CPU per SealedSecret at most ${String(GOAL_CPU_RATIO)}x raw RSA of its values: ${verdict(cpuPer(ours) <= GOAL_CPU_RATIO * rawCost)} (${fmt(cpuPer(ours) / rawCost, 2)})`,
+    "(CPU: utime+stime of each controller's process from /proc, from the first create until 2 s after the last Secret appeared)",
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function main(): Promise<void> {
+  const binary = ensureGoTool("bitnami-controller");
+  const cli = ensureBuilt();
+  const cp = await startControlPlane();
+  try {
+    const ctx: Ctx = {
+      info: cp.info,
+      cli,
+      admin: createKubeClient({ kubeconfig: cp.info.kubeconfigs.admin }),
+    };
+    const runDir = await prepareBitnami(cp.info);
+    const unthrottled = await runBitnami(
+      ctx,
+      { binary, runDir, label: "unthrottled", n: N },
+      UNTHROTTLED,
+      10 * MINUTE,
+    );
+    const defaults = RUN_DEFAULT
+      ? await runBitnami(ctx, { binary, runDir, label: "defaults", n: DEFAULT_N }, [], 15 * MINUTE)
+      : undefined;
+    const ours = await runGuard(ctx);
+    printSummary(ours, unthrottled, defaults);
+  } finally {
+    await cp.stop();
+  }
+}
+
+await main();

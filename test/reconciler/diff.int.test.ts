@@ -39,7 +39,7 @@ it("shows what a sync would change, live against Git, without changing anything"
   const ns = await testNamespace("diff");
   const repo = await GitRepo.create();
   const first = await repo.commit("v1", {
-    "settings.yaml": yaml(configMap("settings", { v: "1" }, { namespace: ns })),
+    "settings.yaml": yaml(configMap("settings", { v: "1", extra: "git" }, { namespace: ns })),
     "old.yaml": yaml(configMap("old", { v: "1" }, { namespace: ns })),
     "secret.yaml": yaml(secret(ns, PASSWORD)),
   });
@@ -47,13 +47,18 @@ it("shows what a sync would change, live against Git, without changing anything"
   // interval is an hour, so it syncs the second commit only when asked.
   const reconciler = await startReconciler();
   onTestFinished(() => reconciler.stop());
-  await putGitSync(ns, "apps", { url: repo.url, ref: { branch: "main" }, prune: true });
+  await putGitSync(ns, "apps", {
+    url: repo.url,
+    ref: { branch: "main" },
+    prune: true,
+    ignoreFields: [{ kinds: ["ConfigMap"], jsonPointers: ["/data/extra"] }],
+  });
   await waitForApplied(ns, "apps", first);
   const clean = await diff(ns);
   expect(clean.code, clean.err + clean.out).toBe(0);
 
   const second = await repo.commit("v2", {
-    "settings.yaml": yaml(configMap("settings", { v: "2" }, { namespace: ns })),
+    "settings.yaml": yaml(configMap("settings", { v: "2", extra: "git" }, { namespace: ns })),
     "old.yaml": null,
     "new.yaml": yaml(configMap("new", { v: "1" }, { namespace: ns })),
     "secret.yaml": yaml(secret(ns, NEW_PASSWORD)),
@@ -85,13 +90,18 @@ it("shows what a sync would change, live against Git, without changing anything"
     namespace: ns,
     name: "settings",
   });
-  expect(live?.data).toEqual({ v: "1" });
+  expect(live?.data).toEqual({ v: "1", extra: "git" });
   expect(
     await admin.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "new" }),
   ).toBeUndefined();
 
   await requestSync(ns, "apps");
   await waitForApplied(ns, "apps", second);
+  // An ignored field someone else changed is not something a sync would change.
+  await admin.mergePatch(
+    { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" },
+    { data: { extra: "set-by-someone-else" } },
+  );
   const after = await diff(ns);
   expect(after.code, after.out).toBe(0);
   expect(after.out).toContain("0 to apply, 0 to prune, 3 unchanged, 0 refused");

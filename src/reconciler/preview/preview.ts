@@ -12,7 +12,10 @@ import { settleLimited } from "../concurrency.js";
 import type { DesiredObject } from "../desired.js";
 import { parseGitSyncSpec, type GitSyncObject, type InventoryEntry } from "../gitsync.js";
 import { fetchAndRender, stageCause, type RenderEnvironment } from "../sync.js";
+import { HPA } from "../selfheal/watches.js";
+import { parseIgnoreRules } from "../selfheal/policy.js";
 import { objectChange, objectId, type ObjectChange } from "./changes.js";
+import { syncedShape, type ShapeInputs } from "./shape.js";
 
 export interface Preview {
   readonly revision: string;
@@ -25,10 +28,14 @@ export interface Preview {
 
 const CONCURRENCY = 8;
 
-async function change(env: RenderEnvironment, desired: DesiredObject): Promise<ObjectChange> {
+async function change(
+  env: RenderEnvironment,
+  desired: DesiredObject,
+  inputs: ShapeInputs,
+): Promise<ObjectChange> {
   const live = await env.kube.get(desired.ref);
   try {
-    const next = await env.kube.apply(desired.object, {
+    const next = await env.kube.apply(syncedShape(desired.object, live, inputs), {
       fieldManager: FIELD_MANAGER,
       force: true,
       dryRun: true,
@@ -41,6 +48,15 @@ async function change(env: RenderEnvironment, desired: DesiredObject): Promise<O
       return objectChange(undefined, desired.object);
     }
     throw err;
+  }
+}
+
+/** The HorizontalPodAutoscalers the user may list; none when not allowed (diff still works). */
+async function hpasOf(env: RenderEnvironment): Promise<KubeObject[]> {
+  try {
+    return (await env.kube.list<KubeObject>(HPA)).items;
+  } catch {
+    return [];
   }
 }
 
@@ -71,7 +87,8 @@ export async function previewGitSync(
       throw stageCause(err);
     },
   );
-  const results = await settleLimited(desired, CONCURRENCY, (d) => change(env, d));
+  const inputs = { rules: parseIgnoreRules(obj.spec), hpas: await hpasOf(env) };
+  const results = await settleLimited(desired, CONCURRENCY, (d) => change(env, d, inputs));
   const changes: ObjectChange[] = [];
   const refused: string[] = [];
   results.forEach((result, i) => {

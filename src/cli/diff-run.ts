@@ -68,7 +68,12 @@ async function preview(
 ): Promise<Preview> {
   const ref = parseTarget(target, flags.namespace);
   const kubeconfig = kubeconfigPath(flags.kubeconfig, deps.env);
-  const kube = createKubeClient(kubeconfig === undefined ? {} : { kubeconfig });
+  const kube = createKubeClient({
+    ...(kubeconfig === undefined ? {} : { kubeconfig }),
+    ...(flags.as === undefined
+      ? {}
+      : { impersonate: { user: flags.as, groups: flags.asGroup ?? [] } }),
+  });
   const gitSync = await kube.get<GitSyncObject>({ ...GITSYNC, ...ref });
   if (gitSync === undefined) {
     throw new GuardError(

@@ -11,6 +11,8 @@ export interface DiffFlags {
   readonly git: string;
   readonly kustomize: string;
   readonly output: "text" | "json";
+  readonly as?: string;
+  readonly asGroup?: string[];
 }
 
 const HELP = `
@@ -18,6 +20,9 @@ Fetches and renders the GitSync's revision as a sync would, asks the API server 
 of every apply (as field manager gitops-guard), and prints a unified diff per object against
 the live cluster, and what prune would delete. A Secret's values are never printed. Needs read
 access to the GitSync's Secrets (Git credentials, SOPS keys) and patch rights for the dry-run.
+Where gitops-guard's admission guards the objects, dry-runs are judged like writes: run it
+--as the reconciler (e.g. system:serviceaccount:gitops-guard-system:gitops-guard-reconciler)
+to see what the sync itself would do.
 
 Exit status: 0 the cluster equals Git, 1 they differ, 2 the diff could not be made.`;
 
@@ -30,6 +35,8 @@ export function addDiffCommand(program: Command, deps: ProgramDeps): void {
     .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
     .option("--git <path>", "the git binary", "git")
     .option("--kustomize <path>", "the kustomize binary", "kustomize")
+    .option("--as <user>", "impersonate this user (as kubectl --as)")
+    .option("--as-group <group...>", "impersonate these groups (as kubectl --as-group)")
     .addOption(
       new Option("-o, --output <format>", "output format")
         .choices(["text", "json"])

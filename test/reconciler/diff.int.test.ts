@@ -102,6 +102,13 @@ it("shows what a sync would change, live against Git, without changing anything"
     { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" },
     { data: { extra: "set-by-someone-else" } },
   );
+  // As the reconciler's service account (what the sync itself runs as), the same answer.
+  const asReconciler = await diff(
+    ns,
+    "--as",
+    "system:serviceaccount:gitops-guard-system:gitops-guard-reconciler",
+  );
+  expect(asReconciler.code, asReconciler.err + asReconciler.out).toBe(0);
   const after = await diff(ns);
   expect(after.code, after.out).toBe(0);
   expect(after.out).toContain("0 to apply, 0 to prune, 3 unchanged, 0 refused");

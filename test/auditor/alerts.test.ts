@@ -325,4 +325,34 @@ describe("AlertDispatcher", () => {
     expect(log.raw()).toContain("p#1:slack");
     expect(log.raw()).not.toContain("SECRETSLACKTOKEN");
   });
+
+  it("keeps a sink's queue when its settings change, and delivers with the new ones", async () => {
+    const [before, after] = [await localSink(), await localSink()];
+    before.statuses.push(500, 500, 500, 500, 500, 500, 500, 500);
+    const clock = realClock();
+    const dispatcher = new AlertDispatcher({
+      clock,
+      logger: createLogger({ level: "silent" }),
+      queue: { retry: { initialMs: 20, maxMs: 40 } },
+    });
+    const id = "p#0:webhook";
+    dispatcher.configure([
+      createSink({ type: "webhook", id, url: before.url, hmacKey: "k1", clock }),
+    ]);
+    dispatcher.notify(alert());
+    await until("a failed attempt on the old URL", () => before.received.length >= 1);
+    // The URL and key rotated in the Secret: same sink id, new settings, the alert still queued.
+    dispatcher.configure([
+      createSink({ type: "webhook", id, url: after.url, hmacKey: "k2", clock }),
+    ]);
+    await until("the queued alert on the new URL", () => after.received.length === 1);
+    await dispatcher.stop();
+    const got = after.received[0];
+    expect(got).toBeDefined();
+    const timestampSec = Number(got?.headers[TIMESTAMP_HEADER.toLowerCase()] ?? "0");
+    const signature = String(got?.headers[SIGNATURE_HEADER.toLowerCase()] ?? "");
+    const check = { body: got?.body ?? "", signature, timestampSec, nowSec: timestampSec };
+    expect(verifySignature({ ...check, key: "k2" })).toBe(true);
+    expect(verifySignature({ ...check, key: "k1" })).toBe(false);
+  });
 });

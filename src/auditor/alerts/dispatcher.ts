@@ -12,7 +12,8 @@ export interface DispatcherOptions {
 }
 
 interface Line {
-  readonly sink: AlertSink;
+  /** The newest settings for this id: a rotated Slack URL or HMAC key applies to what is queued. */
+  current: AlertSink;
   readonly queue: SinkQueue;
   readonly abort: AbortController;
   readonly loop: Promise<void>;
@@ -27,7 +28,7 @@ export class AlertDispatcher {
     this.opts = opts;
   }
 
-  /** Replaces the sink set; a sink kept by id keeps its queue. */
+  /** Replaces the sink set; a sink kept by id keeps its queue and takes the new settings. */
   configure(sinks: readonly AlertSink[]): void {
     const wanted = new Set(sinks.map((s) => s.id));
     for (const [id, line] of this.lines) {
@@ -36,7 +37,11 @@ export class AlertDispatcher {
         this.lines.delete(id);
       }
     }
-    for (const sink of sinks) if (!this.lines.has(sink.id)) this.start(sink);
+    for (const sink of sinks) {
+      const line = this.lines.get(sink.id);
+      if (line === undefined) this.start(sink);
+      else line.current = sink;
+    }
   }
 
   notify(alert: Alert): void {
@@ -52,9 +57,10 @@ export class AlertDispatcher {
 
   private start(sink: AlertSink): void {
     const abort = new AbortController();
+    const line: { current: AlertSink } = { current: sink };
     const queue = new SinkQueue({
       ...this.opts.queue,
-      sink,
+      sink: { type: sink.type, id: sink.id, deliver: (alert) => line.current.deliver(alert) },
       clock: this.opts.clock,
       onOutcome: (outcome, error) => {
         this.opts.onOutcome?.(sink, outcome);
@@ -64,6 +70,6 @@ export class AlertDispatcher {
       },
     });
     const loop = queue.run(abort.signal);
-    this.lines.set(sink.id, { sink, queue, abort, loop });
+    this.lines.set(sink.id, Object.assign(line, { queue, abort, loop }));
   }
 }

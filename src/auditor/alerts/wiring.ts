@@ -15,6 +15,9 @@ export interface Alerting {
   stop(): Promise<void>;
 }
 
+/** How often the sinks' Secrets are read again, so a rotated URL or HMAC key is picked up. */
+export const SINK_REFRESH_MS = 60_000;
+
 /** Journal records to alerts, through the sinks the GuardPolicies name. */
 export function startAlerting(
   ctx: ComponentContext,
@@ -31,34 +34,53 @@ export function startAlerting(
   });
   let generation = 0;
   let current: string | undefined;
+  let specsNow: readonly AlertSinkSpec[] = [];
+  const resolve = (): void => {
+    const mine = ++generation;
+    resolveSinks({
+      kube: ctx.kube,
+      namespace: ctx.config.namespace,
+      specs: specsNow,
+      clock: ctx.clock,
+      onSkipped: (id, why) => {
+        logger.warn({ sink: id, why }, "alert sink skipped");
+      },
+    })
+      .then((sinks) => {
+        // A later policy change may have finished first; the newest set wins.
+        if (mine === generation) dispatcher.configure(sinks);
+      })
+      .catch((err: unknown) => {
+        logger.warn({ err: errorMessage(err) }, "cannot configure the alert sinks");
+      });
+  };
+  const stopRefresh = new AbortController();
+  const refresh = async (signal: AbortSignal): Promise<void> => {
+    for (;;) {
+      await ctx.clock.sleep(SINK_REFRESH_MS, signal);
+      if (signal.aborted) return;
+      if (specsNow.length > 0) resolve();
+    }
+  };
+  const refreshing = refresh(stopRefresh.signal);
   return {
     onRecord: (record, origin) => {
       const alert = alertFromRecord(record, origin);
       if (alert !== undefined) dispatcher.notify(alert);
     },
     configure(specs) {
-      // GitSync status writes refresh the scope often; re-read Secrets only for new settings.
+      // GitSync status writes refresh the scope often; re-read Secrets only for new settings
+      // (and on the periodic refresh, for rotated ones).
       const wanted = JSON.stringify(specs);
       if (wanted === current) return;
       current = wanted;
-      const mine = ++generation;
-      resolveSinks({
-        kube: ctx.kube,
-        namespace: ctx.config.namespace,
-        specs,
-        clock: ctx.clock,
-        onSkipped: (id, why) => {
-          logger.warn({ sink: id, why }, "alert sink skipped");
-        },
-      })
-        .then((sinks) => {
-          // A later policy change may have finished first; the newest set wins.
-          if (mine === generation) dispatcher.configure(sinks);
-        })
-        .catch((err: unknown) => {
-          logger.warn({ err: errorMessage(err) }, "cannot configure the alert sinks");
-        });
+      specsNow = specs;
+      resolve();
     },
-    stop: () => dispatcher.stop(),
+    async stop() {
+      stopRefresh.abort();
+      await refreshing;
+      await dispatcher.stop();
+    },
   };
 }

@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const components = ["admission", "secrets", "reconciler", "auditor"];
-const sharedLayers = ["kube", "runtime", "telemetry", "http", "crypto"];
+const sharedLayers = ["kube", "runtime", "telemetry", "http", "crypto", "presets"];
 
 const clientNodeBan = {
   name: "@kubernetes/client-node",

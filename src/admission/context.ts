@@ -4,7 +4,7 @@
  */
 import type { ObjectRef } from "../kube/objects.js";
 import type { GitLocation } from "./decision.js";
-import { BUNDLED_NAMESPACE } from "./presets.js";
+import { BUNDLED_NAMESPACE } from "../presets/reconcilers.js";
 
 export interface DecideContext {
   /**

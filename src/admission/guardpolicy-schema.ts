@@ -7,7 +7,7 @@
  * `additionalProperties: false` is ajv-only (a CRD prunes unknown fields instead): a typo in a
  * policy file is an error rather than a silently ignored setting.
  */
-import { BUNDLED_NAMESPACE, BUNDLED_SERVICE_ACCOUNTS } from "./presets.js";
+import { BUNDLED_NAMESPACE, BUNDLED_SERVICE_ACCOUNTS } from "../presets/reconcilers.js";
 
 const DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS_SUBDOMAIN = "[a-z0-9]([-.a-z0-9]*[a-z0-9])?";

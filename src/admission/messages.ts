@@ -7,7 +7,7 @@ import type { GitLocation } from "./decision.js";
 import { formatDuration } from "./duration.js";
 import type { RequestFacts } from "./facts.js";
 import type { GuardPolicy } from "./policy-types.js";
-import { presetForFieldManager } from "./presets.js";
+import { presetForFieldManager } from "../presets/reconcilers.js";
 
 const MAX_FIELDS_SHOWN = 8;
 const SUGGESTED_WINDOW_MS = 3_600_000;

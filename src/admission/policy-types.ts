@@ -1,5 +1,5 @@
 /** GuardPolicy as gitops-guard uses it: the validated spec with defaults, plus what is derived. */
-import type { PresetName } from "./presets.js";
+import type { PresetName } from "../presets/reconcilers.js";
 
 export type GuardMode = "Enforce" | "Audit";
 

@@ -15,7 +15,7 @@ import type {
   LabelSelector,
   ReconcilerList,
 } from "./policy-types.js";
-import { RECONCILER_PRESETS } from "./presets.js";
+import { RECONCILER_PRESETS } from "../presets/reconcilers.js";
 import { describeErrors } from "./schema-errors.js";
 import { SYSTEM_GROUPS, SYSTEM_USERS } from "./system.js";
 

@@ -14,7 +14,7 @@ import { createAdmissionCore } from "./core.js";
 import type { PolicyParser } from "./policy.js";
 import type { GuardPolicy } from "./policy-types.js";
 import { admissionMetrics } from "./metrics.js";
-import { BUNDLED_NAMESPACE } from "./presets.js";
+import { BUNDLED_NAMESPACE } from "../presets/reconcilers.js";
 import { createAdmissionApp } from "./router.js";
 import { fileTlsSource } from "./tls/file-source.js";
 import { keepTlsFresh } from "./tls/reload.js";

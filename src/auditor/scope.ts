@@ -1,3 +1,8 @@
+import {
+  RECONCILER_PRESETS,
+  type PresetName,
+  type ReconcilerPreset,
+} from "../presets/reconcilers.js";
 import { groupOf, type KubeObject } from "../kube/objects.js";
 import { compact } from "./compact.js";
 import type { ReconcilerIdentities } from "./attribution/attribute.js";
@@ -143,17 +148,25 @@ function addPolicy(policy: KubeObject, scope: MutableScope): void {
       scope.ignore.set(id, [...(scope.ignore.get(id) ?? []), ...strs(rec(rule)["jsonPointers"])]);
     }
   }
-  const reconcilers = rec(spec["reconcilers"]);
-  for (const sa of strs(reconcilers["serviceAccounts"]))
-    scope.usernames.add(serviceAccountUser(sa));
-  for (const user of strs(reconcilers["users"])) scope.usernames.add(user);
-  for (const group of strs(reconcilers["groups"])) scope.groups.add(group);
+  addReconcilers(scope, rec(spec["reconcilers"]));
   arr(spec["alerts"]).forEach((sink, i) => {
     scope.alerts.push({
       ...(rec(sink) as Omit<AlertSinkSpec, "id">),
       id: `${policy.metadata.name ?? ""}#${String(i)}`,
     });
   });
+}
+
+function addReconcilers(scope: MutableScope, reconcilers: Record<string, unknown>): void {
+  for (const sa of strs(reconcilers["serviceAccounts"]))
+    scope.usernames.add(serviceAccountUser(sa));
+  for (const user of strs(reconcilers["users"])) scope.usernames.add(user);
+  for (const group of strs(reconcilers["groups"])) scope.groups.add(group);
+  // Presets name the service accounts of Argo CD, Flux or ours: their writes are Git's too.
+  for (const name of strs(reconcilers["presets"])) {
+    const preset = RECONCILER_PRESETS[name as PresetName] as ReconcilerPreset | undefined;
+    for (const sa of preset?.serviceAccounts ?? []) scope.usernames.add(serviceAccountUser(sa));
+  }
 }
 
 interface MutableScope {

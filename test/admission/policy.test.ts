@@ -1,7 +1,7 @@
 /** GuardPolicy parsing: defaults, built-in exemptions, presets, and errors that name the field. */
 import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration, parseRfc3339 } from "../../src/admission/duration.js";
-import { RECONCILER_PRESETS, presetForFieldManager } from "../../src/admission/presets.js";
+import { RECONCILER_PRESETS, presetForFieldManager } from "../../src/presets/reconcilers.js";
 import { ErrorCodes, isGuardError } from "../../src/errors.js";
 import { core, defaultPolicy, policyOf } from "./helpers.js";
 

@@ -110,6 +110,24 @@ describe("buildScope", () => {
       { type: "slack", secretRef: { name: "slack" }, id: "default#0" },
     ]);
   });
+
+  it("counts the service accounts of the presets a policy names as reconcilers", () => {
+    const withPresets: KubeObject = {
+      ...policy,
+      spec: { ...(policy["spec"] as object), reconcilers: { presets: ["argocd", "flux", "nope"] } },
+    };
+    const scope = buildScope({
+      policies: [withPresets],
+      gitSyncs: [],
+      productAccounts: [],
+      fieldManager: "gitops-guard",
+    });
+    expect([...scope.reconcilers.usernames].sort()).toEqual([
+      "system:serviceaccount:argocd:argocd-application-controller",
+      "system:serviceaccount:flux-system:helm-controller",
+      "system:serviceaccount:flux-system:kustomize-controller",
+    ]);
+  });
 });
 
 describe("BreakGlassBook", () => {

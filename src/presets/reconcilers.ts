@@ -1,5 +1,6 @@
 /**
- * Who the known GitOps reconcilers are, as data (reference/admission-webhooks.md section c).
+ * Who the known GitOps reconcilers are, as data (reference/admission-webhooks.md section c),
+ * shared by admission (who may write) and the auditor (whose writes are not drift).
  * A GuardPolicy names presets in spec.reconcilers.presets; the service accounts are what
  * authorises (userInfo). Field managers are evidence only: any client can send
  * --field-manager=argocd-controller, so they are used to explain a denial, never to allow one.

@@ -8,7 +8,7 @@ import { runWorkers } from "../runtime/controller.js";
 import { WorkQueue } from "../runtime/queue.js";
 import { dependentsOf } from "./dependencies.js";
 import { DesiredStateStore } from "./desired-store.js";
-import { EventRecorder } from "./events.js";
+import { gitSyncEvents } from "./events.js";
 import type { GitSyncObject } from "./gitsync.js";
 import { apiReader } from "./health/read.js";
 import { GitSyncMetrics, reconcilerMetrics } from "./metrics.js";
@@ -203,7 +203,7 @@ export function createReconcilerComponent(
     env,
     store: new DesiredStateStore(),
     lookup: (namespace, name) => informer.get(name, namespace),
-    events: new EventRecorder({ kube: ctx.kube, clock: ctx.clock, logger: ctx.logger }),
+    events: gitSyncEvents({ kube: ctx.kube, clock: ctx.clock, logger: ctx.logger }),
     metrics,
     logger: ctx.logger,
     timing: {

@@ -1,3 +1,4 @@
+import type { EventNote } from "../kube/events.js";
 import { keyOf } from "../kube/objects.js";
 import type { HealthSummary } from "./health/aggregate.js";
 import { PRUNE_APPROVED_ANNOTATION } from "./names.js";
@@ -5,12 +6,7 @@ import { conditionMessage } from "./reasons.js";
 import type { Verdict, StatusUpdate } from "./status.js";
 import type { SyncResult } from "./sync.js";
 
-/** A Kubernetes Event to record on the GitSync. */
-export interface EventNote {
-  readonly type: "Normal" | "Warning";
-  readonly reason: string;
-  readonly message: string;
-}
+export type { EventNote } from "../kube/events.js";
 
 export interface Outcome {
   readonly status: StatusUpdate;

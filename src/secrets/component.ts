@@ -14,7 +14,7 @@ import type { Component } from "../runtime/component.js";
 import { runWorkers, type Outcome } from "../runtime/controller.js";
 import { isTrue } from "../runtime/conditions.js";
 import { WorkQueue } from "../runtime/queue.js";
-import { EventRecorder } from "./events.js";
+import { sealedSecretEvents } from "./events.js";
 import { KeyStore } from "./keys.js";
 import { KeyUsage, secretsMetrics, type SecretsMetrics } from "./metrics.js";
 import {
@@ -93,7 +93,7 @@ export function createSecretsComponent(
   });
   const metrics = secretsMetrics(ctx.metrics.registry);
   const usage = new KeyUsage(metrics.keyUsage);
-  const events = new EventRecorder({ kube: ctx.kube, clock: ctx.clock, logger });
+  const events = sealedSecretEvents({ kube: ctx.kube, clock: ctx.clock, logger });
   let running: Running | undefined;
   let standbyLoadedAt = Number.NEGATIVE_INFINITY;
 

@@ -9,7 +9,7 @@ import type { Metrics } from "../../telemetry/metrics.js";
 import type { Logger } from "../../telemetry/log.js";
 import type { DesiredStateStore } from "../desired-store.js";
 import { desiredKey, type DesiredObject } from "../desired.js";
-import { EventRecorder } from "../events.js";
+import { gitSyncEvents } from "../events.js";
 import type { GitSyncObject } from "../gitsync.js";
 import { DriftReport } from "./drift-report.js";
 import { FightTracker, type FightSettings } from "./fights.js";
@@ -72,7 +72,7 @@ export class SelfHealer {
         now: () => deps.clock.now(),
       }),
       metrics: selfHealMetrics(deps.metrics.registry),
-      events: new EventRecorder({ kube: deps.kube, clock: deps.clock, logger: deps.logger }),
+      events: gitSyncEvents({ kube: deps.kube, clock: deps.clock, logger: deps.logger }),
       seen: new Map(),
     };
   }

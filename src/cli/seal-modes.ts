@@ -9,7 +9,7 @@ import type { Keyring } from "../crypto/sealing/keyring.js";
 import { reencryptSealedSecret } from "../crypto/sealing/reencrypt.js";
 import { readSealedSecret, type SealedSecret } from "../crypto/sealing/sealed-secret.js";
 import { objectName } from "../crypto/sealing/shapes.js";
-import { unsealSealedSecret } from "../crypto/sealing/unseal.js";
+import { neighboursOf, unsealSealedSecret } from "../crypto/sealing/unseal.js";
 import { ErrorCodes, GuardError } from "../errors.js";
 import { realClock } from "../runtime/clock.js";
 import { certLocation, readCertText } from "./cert-source.js";
@@ -26,21 +26,11 @@ async function sealedSecrets(flags: SealFlags, io: CliIo): Promise<SealedSecret[
   return docs.map(({ doc, where }) => readSealedSecret(doc, where));
 }
 
-/** The other objects of the input: a value copied between them is then named in errors. */
-function neighbours(
-  all: readonly SealedSecret[],
-  self: SealedSecret,
-): { namespace: string; name: string }[] {
-  return all
-    .filter((o) => o !== self)
-    .map((o) => ({ namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
-}
-
 async function recoveryUnseal(flags: SealFlags, io: CliIo): Promise<void> {
   const keyring = await loadKeyring(flags.recoveryPrivateKey, "--recovery-private-key");
   const all = await sealedSecrets(flags, io);
   const secrets = all.map(
-    (ss) => unsealSealedSecret(ss, { keyring, otherObjects: neighbours(all, ss) }).secret,
+    (ss) => unsealSealedSecret(ss, { keyring, otherObjects: neighboursOf(all, ss) }).secret,
   );
   await emit(io, await formatDocuments(secrets, outputFormat(flags)), flags.sealedSecretFile);
 }
@@ -59,7 +49,10 @@ function validateOffline(all: readonly SealedSecret[], keyring: Keyring, io: Cli
   const failures: GuardError[] = [];
   for (const ss of all) {
     try {
-      const { openedWith } = unsealSealedSecret(ss, { keyring, otherObjects: neighbours(all, ss) });
+      const { openedWith } = unsealSealedSecret(ss, {
+        keyring,
+        otherObjects: neighboursOf(all, ss),
+      });
       const keys = [...new Set(openedWith.values())].join(", ");
       io.output.writeErr(
         `ok: SealedSecret ${objectName(ss.metadata)} opens (${openedWith.size} items, key ${keys || "none"})\n`,
@@ -117,7 +110,7 @@ async function reencrypt(flags: SealFlags, io: CliIo): Promise<void> {
     const keyring = await loadKeyring(flags.privateKey, "--private-key");
     const publicKey = await targetKey(flags, io, keyring);
     out = all.map((ss) =>
-      reencryptSealedSecret(ss, publicKey, { keyring, otherObjects: neighbours(all, ss) }),
+      reencryptSealedSecret(ss, publicKey, { keyring, otherObjects: neighboursOf(all, ss) }),
     );
   } else {
     const client = await controller(flags, io);

@@ -1,6 +1,6 @@
 /** What `gitops-guard unseal` does; loaded only when it runs. */
-import { readSealedSecret, type SealedSecret } from "../crypto/sealing/sealed-secret.js";
-import { unsealSealedSecret, type UnsealedSecret } from "../crypto/sealing/unseal.js";
+import { readSealedSecret } from "../crypto/sealing/sealed-secret.js";
+import { neighboursOf, unsealSealedSecret, type UnsealedSecret } from "../crypto/sealing/unseal.js";
 import { ErrorCodes } from "../errors.js";
 import { formatDocuments } from "./documents.js";
 import { emit, type CliIo } from "./io.js";
@@ -20,21 +20,12 @@ function hideValues(unsealed: UnsealedSecret): unknown {
   return { ...unsealed.secret, data };
 }
 
-function others(
-  all: readonly SealedSecret[],
-  self: SealedSecret,
-): { namespace: string; name: string }[] {
-  return all
-    .filter((o) => o !== self)
-    .map((o) => ({ namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
-}
-
 export async function runUnseal(flags: UnsealFlags, io: CliIo): Promise<void> {
   const keyring = await loadKeyring(flags.privateKey, "--private-key");
   const docs = await inputDocuments(flags, io, ErrorCodes.UNSEAL_INPUT_INVALID);
   const all = docs.map(({ doc, where }) => readSealedSecret(doc, where));
   const out = all.map((ss) => {
-    const unsealed = unsealSealedSecret(ss, { keyring, otherObjects: others(all, ss) });
+    const unsealed = unsealSealedSecret(ss, { keyring, otherObjects: neighboursOf(all, ss) });
     return flags.showValues === true ? unsealed.secret : hideValues(unsealed);
   });
   await emit(io, await formatDocuments(out, flags.format), flags.sealedSecretFile);

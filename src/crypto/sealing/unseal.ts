@@ -56,6 +56,16 @@ export interface ItemFailure {
   readonly message: string;
 }
 
+/** The other SealedSecrets of one input, as UnsealOptions.otherObjects for `self`. */
+export function neighboursOf(
+  all: readonly SealedSecret[],
+  self: SealedSecret,
+): { namespace: string; name: string }[] {
+  return all
+    .filter((o) => o !== self)
+    .map((o) => ({ namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
+}
+
 /** The places a value of `ss` may have been sealed for, other than where it is now. */
 export function placesFor(ss: SealedSecret, others: UnsealOptions["otherObjects"] = []): Place[] {
   const here = { namespace: ss.metadata.namespace ?? "", name: ss.metadata.name };

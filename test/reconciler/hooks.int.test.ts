@@ -10,8 +10,8 @@ import {
   requestSync,
   startReconciler,
   waitForApplied,
-  waitForGitSync,
   type Harness,
+  waitForReadyReason,
 } from "./helpers/harness.js";
 import { configMap, job, yaml } from "./helpers/manifests.js";
 
@@ -79,12 +79,7 @@ describe("PreSync hooks and immutable fields", () => {
       "app.yaml": yaml(configMap("app", { v: "1" })),
     });
     await putGitSync(ns, "hooked", { url: repo.url });
-    const running = await waitForGitSync(
-      ns,
-      "hooked",
-      "PreSyncHookRunning",
-      (o) => condition(o, "Ready")?.reason === "PreSyncHookRunning",
-    );
+    const running = await waitForReadyReason(ns, "hooked", "PreSyncHookRunning");
     expect(condition(running, "Ready")?.message).toBe(
       `waiting for PreSync Job ${ns}/migrate to complete`,
     );
@@ -93,12 +88,7 @@ describe("PreSync hooks and immutable fields", () => {
     );
 
     await finishJob(ns, "migrate", "Failed");
-    const failed = await waitForGitSync(
-      ns,
-      "hooked",
-      "PreSyncHookFailed",
-      (o) => condition(o, "Ready")?.reason === "PreSyncHookFailed",
-    );
+    const failed = await waitForReadyReason(ns, "hooked", "PreSyncHookFailed");
     expect(condition(failed, "Ready")?.status).toBe("False");
     expect(condition(failed, "Ready")?.message).toContain(`PreSync Job ${ns}/migrate failed`);
     expect(await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "app" })).toBe(
@@ -138,12 +128,7 @@ describe("PreSync hooks and immutable fields", () => {
       "job.yaml": yaml(job("report", {}, "registry.example/migrate:2")),
     });
     await requestSync(ns, "jobs");
-    const refused = await waitForGitSync(
-      ns,
-      "jobs",
-      "ImmutableField",
-      (o) => condition(o, "Ready")?.reason === "ImmutableField",
-    );
+    const refused = await waitForReadyReason(ns, "jobs", "ImmutableField");
     const message = condition(refused, "Ready")?.message ?? "";
     expect(message).toContain(`Job ${ns}/report (job.yaml:1): spec.template is immutable`);
     expect(message).toContain("give the Job a new name in Git");

@@ -10,8 +10,8 @@ import {
   requestSync,
   startReconciler,
   waitForApplied,
-  waitForGitSync,
   type Harness,
+  waitForReadyReason,
 } from "./helpers/harness.js";
 import { configMap, yaml } from "./helpers/manifests.js";
 import { tempDir } from "./helpers/temp.js";
@@ -53,12 +53,7 @@ describe("GitSync over smart HTTP with a token", () => {
       secretRef: { name: "git-auth" },
     });
 
-    const rejected = await waitForGitSync(
-      ns,
-      "remote",
-      "GitAuthFailed",
-      (o) => condition(o, "Ready")?.reason === "GitAuthFailed",
-    );
+    const rejected = await waitForReadyReason(ns, "remote", "GitAuthFailed");
     const message = condition(rejected, "Ready")?.message ?? "";
     expect(message).toContain("the Git server rejected the credentials (check spec.secretRef)");
     expect(
@@ -109,12 +104,7 @@ describe("GitSync over smart HTTP with a token", () => {
   it("says credentials are needed when the server asks and no secretRef is set", async () => {
     const ns = await testNamespace("anon");
     await putGitSync(ns, "remote", { url: server.url("apps.git") });
-    const denied = await waitForGitSync(
-      ns,
-      "remote",
-      "GitAuthFailed",
-      (o) => condition(o, "Ready")?.reason === "GitAuthFailed",
-    );
+    const denied = await waitForReadyReason(ns, "remote", "GitAuthFailed");
     expect(condition(denied, "Ready")?.message).toContain(
       "the Git server requires credentials (set spec.secretRef)",
     );

@@ -12,6 +12,7 @@ import {
   waitForApplied,
   waitForGitSync,
   type Harness,
+  waitForReadyReason,
 } from "./helpers/harness.js";
 import { configMap, deployment, yaml } from "./helpers/manifests.js";
 
@@ -115,12 +116,7 @@ describe("GitSync apply order and health", () => {
       ),
     });
     await putGitSync(ns, "waves", { url: repo.url });
-    const waiting = await waitForGitSync(
-      ns,
-      "waves",
-      "WaitingForWave",
-      (o) => condition(o, "Ready")?.reason === "WaitingForWave",
-    );
+    const waiting = await waitForReadyReason(ns, "waves", "WaitingForWave");
     expect(condition(waiting, "Ready")?.status).toBe("Unknown");
     expect(condition(waiting, "Ready")?.message).toContain(
       `wave 0: 1 of 1 object not healthy: Deployment ${ns}/db`,

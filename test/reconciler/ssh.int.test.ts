@@ -9,8 +9,8 @@ import {
   putGitSync,
   startReconciler,
   waitForApplied,
-  waitForGitSync,
   type Harness,
+  waitForReadyReason,
 } from "./helpers/harness.js";
 import { configMap, yaml } from "./helpers/manifests.js";
 import { SSHD, startSshd, type SshServer } from "./helpers/sshd.js";
@@ -62,12 +62,7 @@ describe.skipIf(!haveSshd)("GitSync over SSH with a key and known_hosts", () => 
     const ns = await testNamespace("mitm");
     await putKeySecret(ns, sshd.wrongKnownHosts);
     await putGitSync(ns, "ssh", { url: sshd.url(repo.dir), secretRef: { name: "git-ssh" } });
-    const rejected = await waitForGitSync(
-      ns,
-      "ssh",
-      "GitHostKeyRejected",
-      (o) => condition(o, "Ready")?.reason === "GitHostKeyRejected",
-    );
+    const rejected = await waitForReadyReason(ns, "ssh", "GitHostKeyRejected");
     expect(condition(rejected, "Ready")?.message).toContain(
       "the SSH host key of the Git server is not in known_hosts",
     );

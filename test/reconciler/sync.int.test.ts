@@ -17,8 +17,8 @@ import {
   requestSync,
   startReconciler,
   waitForApplied,
-  waitForGitSync,
   type Harness,
+  waitForReadyReason,
 } from "./helpers/harness.js";
 import { configMap, yaml } from "./helpers/manifests.js";
 import { ageKeySecretData, fixture } from "./helpers/sops-fixtures.js";
@@ -136,12 +136,7 @@ describe("GitSync: Git to cluster", () => {
       "README.md": "moved\n",
     });
     await requestSync(ns, "guarded");
-    const refused = await waitForGitSync(
-      ns,
-      "guarded",
-      "PruneRefused",
-      (o) => condition(o, "Ready")?.reason === "PruneRefused",
-    );
+    const refused = await waitForReadyReason(ns, "guarded", "PruneRefused");
     const ready = condition(refused, "Ready");
     expect(ready?.status).toBe("False");
     expect(ready?.message).toContain("refusing to delete 3 of 3 objects (100%)");
@@ -180,12 +175,7 @@ describe("GitSync: Git to cluster", () => {
 
     renameSync(repo.dir, `${repo.dir}.moved`);
     await requestSync(ns, "offline");
-    const down = await waitForGitSync(
-      ns,
-      "offline",
-      "GitUnreachable",
-      (o) => condition(o, "Ready")?.reason === "GitUnreachable",
-    );
+    const down = await waitForReadyReason(ns, "offline", "GitUnreachable");
     expect(condition(down, "Ready")?.status).toBe("False");
     expect(condition(down, "Ready")?.message).toContain("the Git repository cannot be reached");
     expect(condition(down, "Ready")?.message).toContain("does not appear to be a git repository");
@@ -211,22 +201,12 @@ describe("GitSync: Git to cluster", () => {
       "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  v: [2\n",
     });
     await requestSync(ns, "bad");
-    const broken = await waitForGitSync(
-      ns,
-      "bad",
-      "InvalidYAML",
-      (o) => condition(o, "Ready")?.reason === "InvalidYAML",
-    );
+    const broken = await waitForReadyReason(ns, "bad", "InvalidYAML");
     expect(condition(broken, "Ready")?.message).toMatch(/^cm\.yaml:\d+:\d+: /);
     expect(await data(ns, "cm")).toEqual({ v: "1" });
 
     await putGitSync(ns, "bad", { url: repo.url, ref: { branch: "no-such-branch" } });
-    const missing = await waitForGitSync(
-      ns,
-      "bad",
-      "GitRefNotFound",
-      (o) => condition(o, "Ready")?.reason === "GitRefNotFound",
-    );
+    const missing = await waitForReadyReason(ns, "bad", "GitRefNotFound");
     expect(condition(missing, "Ready")?.message).toContain("branch no-such-branch");
     expect(condition(missing, "Ready")?.observedGeneration).toBe(missing.metadata.generation);
     expect(await data(ns, "cm")).toEqual({ v: "1" });
@@ -257,12 +237,7 @@ describe("GitSync: Git to cluster", () => {
       }),
     });
     await requestSync(ns, "kust");
-    const failed = await waitForGitSync(
-      ns,
-      "kust",
-      "DecryptionUnavailable",
-      (o) => condition(o, "Ready")?.reason === "DecryptionUnavailable",
-    );
+    const failed = await waitForReadyReason(ns, "kust", "DecryptionUnavailable");
     expect(condition(failed, "Ready")?.message).toBe(
       "deploy/secret.yaml is SOPS-encrypted and spec.decryption.secretRef is not set",
     );

@@ -142,6 +142,15 @@ export async function waitForGitSync(
   return last as GitSyncObject;
 }
 
+/** Waits until the GitSync's Ready condition has this reason, and returns it. */
+export function waitForReadyReason(
+  namespace: string,
+  name: string,
+  reason: string,
+): Promise<GitSyncObject> {
+  return waitForGitSync(namespace, name, reason, (o) => condition(o, "Ready")?.reason === reason);
+}
+
 /** Waits for Ready=True at the given commit. */
 export function waitForApplied(
   namespace: string,

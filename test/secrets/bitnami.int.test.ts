@@ -113,16 +113,15 @@ describe("bitnami.com/v1alpha1 SealedSecrets", () => {
       name: "legacy",
       controller: true,
     });
-    const status = (
-      await admin.get<KubeObject & { status?: { conditions?: unknown[] } }>({
-        ...BITNAMI,
-        namespace: ns,
-        name: "legacy",
-      })
-    )?.status;
-    expect(status?.conditions).toContainEqual(
-      expect.objectContaining({ type: "Synced", status: "True" }),
-    );
+    // The Secret is written before the status: wait for the condition rather than read it once.
+    await eventually("legacy's Synced condition", async () => {
+      const status = (
+        await admin.get<
+          KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
+        >({ ...BITNAMI, namespace: ns, name: "legacy" })
+      )?.status;
+      return (status?.conditions ?? []).some((x) => x.type === "Synced" && x.status === "True");
+    });
     expect(c.logs.raw()).not.toContain(PASSWORD);
   });
 

@@ -24,6 +24,8 @@ import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
 import { POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { buildScope, type Scope } from "./scope.js";
+import { cachedFor, listKeySecrets, type StatusSources } from "./status/collect.js";
+import { statusRouter } from "./status/route.js";
 import { WatchSet } from "./watch-set.js";
 
 export interface AuditorOptions {
@@ -40,7 +42,7 @@ export interface AuditorOptions {
 }
 
 export interface AuditorComponent extends Component {
-  /** GET /api/v1/journal, for the ops server; answers 503 until the journal is open. */
+  /** GET /api/v1/journal and the /status page, for the ops server; 503 until the journal is open. */
   routes(): Router;
   /** The audit webhook's URL once running (https://host:port/audit/v1/events base). */
   auditWebhookUrl(): string | undefined;
@@ -48,6 +50,7 @@ export interface AuditorComponent extends Component {
 
 interface Running {
   journal?: { readonly store: JournalStore; readonly router: Router };
+  status?: StatusSources;
   webhook?: RunningServer | undefined;
   metrics?: AuditorMetrics;
   readonly breakGlass: BreakGlassBook;
@@ -65,6 +68,7 @@ export function createAuditorComponent(
 ): AuditorComponent {
   const state: Running = { ready: { "informer:auditor": false }, breakGlass: new BreakGlassBook() };
   const router = Router();
+  router.use(statusRouter({ sources: () => state.status, clock: ctx.clock }));
   router.use("/api/v1/journal", (_req, res, next) => {
     if (state.journal === undefined) res.status(503).json({ message: "the journal is not open" });
     else next();
@@ -177,6 +181,14 @@ async function runAuditor(
   // Namespace labels, for policies' namespaceSelector.
   const namespaces = informerOf(ctx, NAMESPACE);
   const informers = [policies, gitSyncs, events, namespaces];
+  state.status = {
+    journal,
+    breakGlass: state.breakGlass,
+    gitSyncs: () => gitSyncs.list(),
+    // Listed on demand (the auditor watches no Secrets of its own namespace), at most every 10 s.
+    keySecrets: cachedFor(10_000, ctx.clock, () => listKeySecrets(ctx.kube, ctx.config.namespace)),
+    keyNamespace: ctx.config.namespace,
+  };
   const sa = ctx.config.serviceAccounts;
   const alerting = startAlerting(ctx, metrics, logger);
   let scope: Scope = buildScope({
@@ -282,6 +294,7 @@ async function runAuditor(
     await alerting.stop();
     await state.webhook?.close();
     delete state.webhook;
+    delete state.status;
     delete state.journal;
     journal.close();
   }

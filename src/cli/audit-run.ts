@@ -47,8 +47,20 @@ export function formatRecord(r: JournalRecord): string {
       ? "-"
       : `${o.kind}/${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name}`;
   const fields = (r.diff ?? []).map((d) => d.path).join(",") || "-";
-  const extra = r.reason === undefined ? "" : `  reason=${r.reason}`;
-  return `${String(r.seq).padStart(6)}  ${r.time}  ${r.type.padEnd(19)}  ${object}  ${r.user?.username ?? "(unattributed)"}  ${fields}${extra}`;
+  const extra =
+    r.reason !== undefined
+      ? `  reason=${r.reason}`
+      : r.type === "drift-healed" && r.message !== undefined
+        ? `  ${r.message}`
+        : "";
+  return `${String(r.seq).padStart(6)}  ${r.time}  ${r.type.padEnd(19)}  ${object}  ${whoOf(r)}  ${fields}${extra}`;
+}
+
+/** A change nobody can be named for says so; a heal or a policy edit names its writer if known. */
+function whoOf(r: JournalRecord): string {
+  if (r.user !== undefined) return r.user.username;
+  if (r.type === "drift-detected" || r.type === "break-glass") return "(unattributed)";
+  return r.fieldManagers?.join(",") ?? "-";
 }
 
 export async function runList(flags: AuditListFlags, out: CliOutput): Promise<void> {

@@ -3,17 +3,38 @@ import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js
 import { Discovery } from "./discovery.js";
 import type { KubeObject, ObjectRef, TypeRef } from "./objects.js";
 import { collectionPath, objectPath, type ResourceInfo } from "./paths.js";
-import { createRestClient, type Impersonation, type RestClient } from "./rest.js";
+import { createRestClient, type Impersonation, type RestClient, type RestRequest } from "./rest.js";
 
 /** The server-side apply field manager of every gitops-guard write (DESIGN.md, fixed names). */
 export const FIELD_MANAGER = "gitops-guard";
 const APPLY_PATCH = "application/apply-patch+yaml";
 const MERGE_PATCH = "application/merge-patch+json";
 
+const METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+function listRequest(path: string, opts: ListOptions, cont: string | undefined): RestRequest {
+  return {
+    method: "GET",
+    path,
+    query: {
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      limit: 500,
+      continue: cont,
+    },
+    ...(opts.metadataOnly === true ? { accept: METADATA_LIST } : {}),
+  };
+}
+
 export interface ListOptions {
   readonly namespace?: string;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /**
+   * Ask the API server for metadata only (PartialObjectMetadataList), so the items carry no
+   * data or spec: for Secrets, nothing of their values crosses the wire.
+   */
+  readonly metadataOnly?: boolean;
 }
 
 export interface ListResult<T> {
@@ -110,16 +131,7 @@ export class KubeClient {
       const page = await this.rest.json<{
         items?: T[];
         metadata?: { resourceVersion?: string; continue?: string };
-      }>({
-        method: "GET",
-        path: collectionPath(resource, opts.namespace),
-        query: {
-          labelSelector: opts.labelSelector,
-          fieldSelector: opts.fieldSelector,
-          limit: 500,
-          continue: cont,
-        },
-      });
+      }>(listRequest(collectionPath(resource, opts.namespace), opts, cont));
       // List items carry no apiVersion/kind; put them back so every object is self-describing.
       for (const item of page.items ?? [])
         items.push({ ...item, apiVersion: type.apiVersion, kind: type.kind });

@@ -9,6 +9,8 @@ export interface RestRequest {
   readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
   readonly body?: unknown;
   readonly contentType?: string;
+  /** Default application/json; a PartialObjectMetadataList asks for metadata only. */
+  readonly accept?: string;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
 }
@@ -42,7 +44,10 @@ export function createRestClient(kc: KubeConfig, impersonate?: Impersonation): R
   const server = cluster.server.replace(/\/+$/, "");
   let agent: HttpsAgent | HttpAgent | undefined;
   const options = async (req: RestRequest): Promise<RequestOptions> => {
-    const opts: RequestOptions = { method: req.method, headers: { Accept: "application/json" } };
+    const opts: RequestOptions = {
+      method: req.method,
+      headers: acceptOf(req),
+    };
     await kc.applyToHTTPSOptions(opts);
     const headers = (opts.headers ?? {}) as Record<string, string | string[]>;
     if (impersonate !== undefined) {
@@ -177,4 +182,8 @@ export function statusError(req: RestRequest, status: number, body: string): Gua
     `${req.method} ${req.path}: ${status} ${reason} ${message}`.replace(/ +/g, " "),
     { details },
   );
+}
+
+function acceptOf(req: RestRequest): Record<string, string> {
+  return { Accept: req.accept ?? "application/json" };
 }

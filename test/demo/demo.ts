@@ -1,186 +1,45 @@
 // `npm run demo`: gitops-guard on a real local control plane (kube-apiserver, etcd and
-// kube-controller-manager built from source by test/envtest), narrated step by step: the
-// service syncs an example Git repository, refuses alice's out-of-band edit, admits bob's
-// break-glass, records it in the journal, and verifies the journal's chain.
+// kube-controller-manager built from source by test/envtest), narrated step by step against the
+// example repository in examples/. `npm run demo -- --keep` leaves everything running.
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "../../src/cli/run-cli.js";
 import { loadConfig } from "../../src/config.js";
 import { errorMessage } from "../../src/errors.js";
-import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
-import type { KubeObject } from "../../src/kube/objects.js";
+import { createKubeClient } from "../../src/kube/client.js";
 import { run } from "../../src/main.js";
-import { startControlPlane, type ControlPlaneInfo } from "../envtest/control-plane.js";
+import { startControlPlane } from "../envtest/control-plane.js";
 import { freePort } from "../envtest/processes.js";
+import { startAlertSink } from "./alert-sink.js";
+import { cli } from "./cli.js";
+import { narrator, until } from "./narrate.js";
 import { exampleRepo } from "./repo.js";
+import {
+  aliceDenied,
+  bobBreaksGlass,
+  expiresAndHeals,
+  firstSync,
+  journaledAndAlerted,
+} from "./steps-guard.js";
+import { demoAgeKey, sealCommitMaterialise, sopsDecrypted } from "./steps-secrets.js";
 
-const say = (text: string): void => {
-  process.stdout.write(`${text}\n`);
-};
-const step = (n: number, text: string): void => {
-  say(`\n[${String(n)}/7] ${text}`);
-};
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`demo: timed out waiting for ${what}`);
-}
-
-const POLICY: KubeObject = {
-  apiVersion: "gitops-guard.io/v1alpha1",
-  kind: "GuardPolicy",
-  metadata: { name: "default" },
-  spec: {
-    mode: "Enforce",
-    match: {
-      resources: [
-        { apiGroups: ["apps"], kinds: ["Deployment"] },
-        { apiGroups: [""], kinds: ["ConfigMap"] },
-      ],
-    },
-    reconcilers: { serviceAccounts: ["gitops-guard-system/gitops-guard-reconciler"] },
-    breakGlass: {
-      groups: ["incident-responders"],
-      maxDuration: "4h",
-      reasonPattern: "^INC-[0-9]+",
-    },
-  },
-};
-
-const settings = (data: Record<string, string>): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name: "settings", namespace: "shop" },
-  data,
-});
-
-async function cli(args: string[]): Promise<string> {
-  let out = "";
-  const code = await runCli(["node", "gitops-guard", ...args], {
-    run: () => Promise.resolve(),
-    env: {},
-    hostname: hostname(),
-    output: { writeOut: (t) => (out += t), writeErr: (t) => (out += t) },
-  });
-  if (code !== 0) throw new Error(`gitops-guard ${args.join(" ")} failed: ${out}`);
-  return out;
-}
-
-async function syncAndGuard(
-  info: ControlPlaneInfo,
-  admin: KubeClient,
-  repo: string,
-): Promise<void> {
-  step(
-    2,
-    "A GuardPolicy guards Deployments and ConfigMaps; a GitSync points at the example repository",
-  );
-  await admin.apply(POLICY);
-  await admin.apply({
-    apiVersion: "gitops-guard.io/v1alpha1",
-    kind: "GitSync",
-    metadata: { name: "shop", namespace: "gitops-guard-system" },
-    spec: {
-      url: `file://${repo}`,
-      ref: { branch: "main" },
-      path: "shop",
-      interval: "1m",
-      prune: true,
-      selfHeal: true,
-    },
-  });
-  const ready = await until("the first sync", async () => {
-    const gs = await admin.get({
-      apiVersion: "gitops-guard.io/v1alpha1",
-      kind: "GitSync",
-      namespace: "gitops-guard-system",
-      name: "shop",
-    });
-    const status = gs?.["status"] as
-      | {
-          lastAppliedRevision?: string;
-          inventory?: unknown[];
-          conditions?: { type: string; status: string }[];
-        }
-      | undefined;
-    return status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true
-      ? status
-      : undefined;
-  });
-  say(
-    `   synced ${ready.lastAppliedRevision ?? "?"}: ${String(ready.inventory?.length ?? 0)} objects applied by the reconciler`,
-  );
-  step(3, "alice (group developers) edits the ConfigMap out of band, as kubectl edit would");
-  const alice = createKubeClient({ kubeconfig: info.kubeconfigs.alice });
-  await until("the webhook to guard the ConfigMap", async () => {
-    try {
-      await alice.apply(settings({ checkout: "disabled" }), {
-        fieldManager: "kubectl-edit",
-        dryRun: true,
-      });
-      return undefined;
-    } catch (err: unknown) {
-      return errorMessage(err);
-    }
-  }).then((message) => {
-    say(
-      `   denied:\n${message
-        .split(/(?<=\.) /)
-        .map((line) => `     ${line}`)
-        .join("\n")}`,
-    );
-  });
-}
-
-async function breakGlass(info: ControlPlaneInfo, opsUrl: string): Promise<void> {
-  step(4, "bob (incident-responders) breaks glass for 10 minutes with a ticket id");
-  say(
-    `   ${(await cli(["break-glass", "configmap/settings", "-n", "shop", "--reason", "INC-4711", "--for", "10m", "--kubeconfig", info.kubeconfigs.bob])).trim()}`,
-  );
-  const bob = createKubeClient({ kubeconfig: info.kubeconfigs.bob });
-  await bob.apply(settings({ checkout: "disabled" }), {
-    fieldManager: "kubectl-edit",
-    force: true,
-  });
-  say(
-    "   bob's edit is admitted: checkout=disabled while the incident lasts; self-heal waits for the expiry",
-  );
-  step(5, "The auditor has recorded it in the hash-chained journal");
-  const listed = await until("the journal record", async () => {
-    const out = await cli(["audit", "list", "--server", opsUrl]);
-    return out.includes("bob") ? out : undefined;
-  });
-  say(
-    listed
-      .trimEnd()
-      .split("\n")
-      .map((l) => `   ${l}`)
-      .join("\n"),
-  );
-  step(6, "audit verify recomputes the chain");
-  say(`   ${(await cli(["audit", "verify", "--server", opsUrl])).trim()}`);
-}
-
+const STEPS = 12;
+const keep = process.argv.includes("--keep");
+const out = narrator(STEPS, (text) => process.stdout.write(text));
 const started = performance.now();
-say(
-  "[1/7] Starting a real control plane on loopback (the first run builds it from source: minutes)",
+
+out.step(
+  "Starting a real control plane on loopback (the first run builds it from source: minutes)",
 );
 const cp = await startControlPlane();
 const stateDir = mkdtempSync(join(tmpdir(), "gg-demo-state-"));
 const repo = exampleRepo();
+const sink = await startAlertSink();
 const stop = new AbortController();
+let failed = false;
 try {
-  say(`   kube-apiserver ready at ${cp.info.apiServerUrl} in ${String(cp.info.startMs)} ms`);
+  out.say(`kube-apiserver ready at ${cp.info.apiServerUrl} in ${String(cp.info.startMs)} ms`);
+  out.step("Starting gitops-guard: admission, secrets, reconciler and auditor");
   const config = loadConfig({
     flags: {
       kubeconfig: cp.info.kubeconfigs.admin,
@@ -196,25 +55,80 @@ try {
   let opsUrl = "";
   const running = run(config, { signal: stop.signal, onListening: (url) => (opsUrl = url) });
   running.catch((err: unknown) => {
-    say(`gitops-guard stopped: ${errorMessage(err)}`);
+    process.stdout.write(`gitops-guard stopped: ${errorMessage(err)}\n`);
   });
   const admin = createKubeClient({ kubeconfig: cp.info.kubeconfigs.admin });
   await until("gitops-guard to be ready", async () =>
     opsUrl !== "" && (await fetch(`${opsUrl}/readyz`)).ok ? true : undefined,
   );
-  say(
-    `   gitops-guard runs all four components as their own service accounts; ops server ${opsUrl}`,
+  out.say(`each component acts as its own service account; ops server ${opsUrl}`);
+
+  const guard = { info: cp.info, admin, opsUrl, repoDir: repo.dir, sink, out };
+  await firstSync(guard, demoAgeKey());
+  await sopsDecrypted({ admin, opsUrl, repo, out });
+  await aliceDenied(guard);
+  await bobBreaksGlass(guard);
+  await journaledAndAlerted(guard);
+  await expiresAndHeals(guard);
+  await sealCommitMaterialise({ admin, opsUrl, repo, out });
+
+  out.step("audit verify recomputes the journal's hash chain");
+  const verified = await cli(["audit", "verify", "--server", opsUrl]);
+  out.say(`$ gitops-guard audit verify --server ${opsUrl}\n${verified}`);
+  out.result("audit verify", verified.trim().split("\n")[0] ?? "");
+
+  out.step("The status page");
+  const page = await until("the status page", async () => {
+    const res = await fetch(`${opsUrl}/status`);
+    return res.ok ? res : undefined;
+  });
+  out.say(
+    `${opsUrl}/status answers ${String(page.status)} (${page.headers.get("content-type") ?? ""})`,
   );
-  await syncAndGuard(cp.info, admin, repo);
-  await breakGlass(cp.info, opsUrl);
-  step(7, "Done");
-  say(`   status and metrics: ${opsUrl}/metrics, journal: ${opsUrl}/api/v1/journal`);
-  say(`   demo finished in ${String(Math.round((performance.now() - started) / 1000))} s`);
+  out.say(`also: ${opsUrl}/metrics, ${opsUrl}/api/v1/journal`);
+  out.result("status page", `${opsUrl}/status`);
+
+  out.step("Summary");
+  out.say(out.summary());
+  out.say(
+    `alerts delivered: ${String(sink.received.length)}, refused for a bad signature: ${String(sink.rejected)}`,
+  );
+  out.say(`demo finished in ${String(Math.round((performance.now() - started) / 1000))} s`);
+  if (keep) {
+    out.say(
+      [
+        "--keep: everything stays up until Ctrl-C.",
+        `  export KUBECONFIG=${cp.info.kubeconfigs.admin}`,
+        `  alice: ${cp.info.kubeconfigs.alice}`,
+        `  bob:   ${cp.info.kubeconfigs.bob}`,
+        `  example repository: ${repo.dir}`,
+        `  status page: ${opsUrl}/status`,
+      ].join("\n"),
+    );
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", () => {
+        resolve();
+      });
+      process.once("SIGTERM", () => {
+        resolve();
+      });
+    });
+  }
   stop.abort();
   await running;
+} catch (err: unknown) {
+  failed = true;
+  process.stdout.write(`\ndemo failed: ${errorMessage(err)}\n`);
 } finally {
   stop.abort();
+  await sink.close();
   await cp.stop();
   rmSync(stateDir, { recursive: true, force: true });
-  rmSync(repo, { recursive: true, force: true });
+  rmSync(repo.dir, { recursive: true, force: true });
+  process.stdout.write(
+    failed
+      ? "cleaned up after the failure\n"
+      : "cleaned up: control plane stopped, temporary files removed\n",
+  );
 }
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,142 @@
+// The guard loop: first sync, alice denied, bob's break-glass admitted, the drift journaled and
+// alerted, then healed when the break-glass expires.
+import { errorMessage } from "../../src/errors.js";
+import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
+import type { KubeObject } from "../../src/kube/objects.js";
+import type { ControlPlaneInfo } from "../envtest/control-plane.js";
+import type { AlertSink } from "./alert-sink.js";
+import { cli } from "./cli.js";
+import { configMapData, gitSync, guardPolicy, readySync, secret, SYSTEM_NS } from "./cluster.js";
+import { until, type Narrator } from "./narrate.js";
+
+export interface GuardContext {
+  readonly info: ControlPlaneInfo;
+  readonly admin: KubeClient;
+  readonly opsUrl: string;
+  readonly repoDir: string;
+  readonly sink: AlertSink;
+  readonly out: Narrator;
+}
+
+/** How long bob's break-glass lasts: long enough to see, short enough to watch it expire. */
+const BREAK_GLASS_FOR = "20s";
+
+const settings = (data: Record<string, string>): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name: "settings", namespace: "shop" },
+  data,
+});
+
+export async function firstSync(c: GuardContext, ageKey: string): Promise<void> {
+  c.out.step("A GuardPolicy guards the shop; a GitSync points at the example repository");
+  await c.admin.apply(secret("gitops-guard-alerts", SYSTEM_NS, { "hmac-key": c.sink.hmacKey }));
+  await c.admin.apply(secret("sops-age", SYSTEM_NS, { "demo.agekey": ageKey }));
+  await c.admin.apply(guardPolicy(c.sink.url));
+  await c.admin.apply(gitSync(c.repoDir));
+  const ready = await until("the first sync", () => readySync(c.admin));
+  c.out.say(
+    `synced ${ready.lastAppliedRevision ?? "?"}: ${String(ready.inventory?.length ?? 0)} objects applied by the reconciler (examples/shop)`,
+  );
+  c.out.result("first sync", `Ready, ${String(ready.inventory?.length ?? 0)} objects`);
+}
+
+export async function aliceDenied(c: GuardContext): Promise<void> {
+  c.out.step("alice (group developers) edits the ConfigMap out of band, as kubectl edit would");
+  const alice = createKubeClient({ kubeconfig: c.info.kubeconfigs.alice });
+  // A dry run reaches the webhook too: wait until the webhook guards the ConfigMap...
+  await until("the webhook to guard the ConfigMap", async () => {
+    try {
+      await alice.apply(settings({ checkout: "disabled" }), {
+        fieldManager: "kubectl-edit",
+        force: true,
+        dryRun: true,
+      });
+      return undefined;
+    } catch {
+      return true;
+    }
+  });
+  // ...then make the real edit.
+  const message = await alice
+    .apply(settings({ checkout: "disabled" }), { fieldManager: "kubectl-edit", force: true })
+    .then(
+      () => {
+        throw new Error("demo: alice's edit was admitted");
+      },
+      (err: unknown) => errorMessage(err),
+    );
+  c.out.say(`denied:\n${message.split(/(?<=\.) /).join("\n")}`);
+  const data = await configMapData(c.admin, "settings");
+  if (data?.["checkout"] !== "enabled") throw new Error("demo: alice's edit changed the object");
+  c.out.result("alice's kubectl edit", "denied by the webhook, object unchanged");
+}
+
+export async function bobBreaksGlass(c: GuardContext): Promise<void> {
+  c.out.step(`bob (incident-responders) breaks glass for ${BREAK_GLASS_FOR} with a ticket id`);
+  const said = await cli([
+    "break-glass",
+    "configmap/settings",
+    "-n",
+    "shop",
+    "--reason",
+    "INC-4711 checkout outage",
+    "--for",
+    BREAK_GLASS_FOR,
+    "--kubeconfig",
+    c.info.kubeconfigs.bob,
+  ]);
+  c.out.say(
+    `$ gitops-guard break-glass configmap/settings -n shop --reason "INC-4711 checkout outage" --for ${BREAK_GLASS_FOR}\n${said}`,
+  );
+  const bob = createKubeClient({ kubeconfig: c.info.kubeconfigs.bob });
+  await bob.apply(settings({ checkout: "disabled" }), {
+    fieldManager: "kubectl-edit",
+    force: true,
+  });
+  c.out.say(
+    "bob's edit is admitted: checkout=disabled; self-heal waits for the break-glass to expire",
+  );
+  c.out.result("bob's break-glass edit", "admitted");
+}
+
+export async function journaledAndAlerted(c: GuardContext): Promise<void> {
+  c.out.step("The auditor journals bob's change and alerts the local receiver (HMAC checked)");
+  const listed = await until("the journal record", async () => {
+    const out = await cli(["audit", "list", "--server", c.opsUrl, "--type", "break-glass"]);
+    return out.includes("bob") ? out : undefined;
+  });
+  c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type break-glass\n${listed}`);
+  const alert = await until("the alert", () =>
+    Promise.resolve(
+      c.sink.received.find((a) => a.type === "break-glass" && a.fields.includes("/data/checkout")),
+    ),
+  );
+  c.out.say(
+    `alert received, signature valid: "${alert.title}" by ${alert.user}, fields ${alert.fields.join(", ")}` +
+      `${alert.gitPath === undefined ? "" : `, Git path ${alert.gitPath}`}${alert.reason === undefined ? "" : `, reason "${alert.reason}"`}`,
+  );
+  c.out.result("journal and alert", `recorded; alert "${alert.title}" delivered`);
+}
+
+export async function expiresAndHeals(c: GuardContext): Promise<void> {
+  c.out.step("The break-glass expires; self-heal puts Git's value back and journals the heal");
+  const started = performance.now();
+  await until(
+    "the heal",
+    async () =>
+      (await configMapData(c.admin, "settings"))?.["checkout"] === "enabled" ? true : undefined,
+    90_000,
+  );
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  c.out.say(`checkout=enabled again ${seconds} s after this step began`);
+  const healed = await until("the drift-healed record", async () => {
+    const out = await cli(["audit", "list", "--server", c.opsUrl, "--type", "drift-healed"]);
+    return out.includes("settings") ? out : undefined;
+  });
+  c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type drift-healed\n${healed}`);
+  await until("the heal alert", () =>
+    Promise.resolve(c.sink.received.find((a) => a.type === "drift-healed")),
+  );
+  c.out.result("expiry and heal", "healed to Git's value, journaled and alerted");
+}

@@ -19,12 +19,16 @@ interface GoTool {
 /**
  * A tool built with `go install PACKAGE@VERSION`, i.e. with the pins of its own module's go.mod
  * and go.sum (checked against the Go checksum database), for a main package whose dependencies
- * our pin folders do not list. Only the benchmarks build these: ensureAllGoTools skips them.
+ * our pin folders do not list. benchOnly tools are built by the benchmarks that use them, never
+ * by ensureAllGoTools: no test needs them, and each costs a minute or more on a cold machine.
  */
-interface BenchGoTool {
+interface InstalledGoTool {
   readonly package: string;
   readonly version: string;
-  readonly benchOnly: true;
+  readonly install: true;
+  readonly benchOnly: boolean;
+  /** `-X` settings a release build makes (its Makefile), beyond the "-s -w" every build gets. */
+  readonly ldflags?: readonly string[];
 }
 
 const TOOLS = {
@@ -42,9 +46,28 @@ const TOOLS = {
   "bitnami-controller": {
     package: "github.com/bitnami-labs/sealed-secrets/cmd/controller",
     version: "v0.36.0",
+    install: true,
     benchOnly: true,
   },
-} as const satisfies Record<string, GoTool | BenchGoTool>;
+  // The chart's tests (test/chart/): helm lint and helm template. Helm's module pins over a
+  // hundred dependencies that no folder of ours lists, hence `go install` (about 90 s cold).
+  helm: {
+    package: "helm.sh/helm/v3/cmd/helm",
+    version: "v3.22.0",
+    install: true,
+    benchOnly: false,
+    // As helm's Makefile sets them: without, the version reads "v3.22" and helm lint and
+    // template assume Kubernetes 1.20 (a chart needing 1.30 fails). 1.37: its client-go v0.37.
+    ldflags: [
+      "-X helm.sh/helm/v3/internal/version.version=v3.22.0",
+      "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
+      ...["pkg/lint/rules", "pkg/chartutil"].flatMap((pkg) => [
+        `-X helm.sh/helm/v3/${pkg}.k8sVersionMajor=1`,
+        `-X helm.sh/helm/v3/${pkg}.k8sVersionMinor=37`,
+      ]),
+    ],
+  },
+} as const satisfies Record<string, GoTool | InstalledGoTool>;
 
 export type GoToolName = keyof typeof TOOLS;
 
@@ -53,8 +76,8 @@ export const GO_TOOL_BUILD_TIMEOUT_MS = 600_000;
 
 /** Builds the tool unless cached, and returns the path of its binary. */
 export function ensureGoTool(name: GoToolName): string {
-  const tool: GoTool | BenchGoTool = TOOLS[name];
-  if ("benchOnly" in tool) return installGoTool(name, tool);
+  const tool: GoTool | InstalledGoTool = TOOLS[name];
+  if ("install" in tool) return installGoTool(name, tool);
   const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
   const out = execFileSync(
     "bash",
@@ -68,9 +91,12 @@ export function ensureGoTool(name: GoToolName): string {
 }
 
 /** `go install PACKAGE@VERSION` once into the user's cache folder; later calls only stat. */
-function installGoTool(name: string, tool: BenchGoTool): string {
+function installGoTool(name: string, tool: InstalledGoTool): string {
   const pin = `${tool.package}@${tool.version}`;
-  const key = createHash("sha256").update(`${pin}\ntrimpath,-s -w,CGO_ENABLED=0`).digest("hex");
+  const ldflags = ["-s -w", ...(tool.ldflags ?? [])].join(" ");
+  const key = createHash("sha256")
+    .update(`${pin}\ntrimpath,${ldflags},CGO_ENABLED=0`)
+    .digest("hex");
   const cacheRoot = process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache");
   const dir = join(cacheRoot, "gitops-guard", "tools", key.slice(0, 16));
   const out = join(dir, name);
@@ -79,7 +105,7 @@ function installGoTool(name: string, tool: BenchGoTool): string {
   const gobin = mkdtempSync(join(dir, `.${name}.`));
   try {
     process.stderr.write(`go-tools: go install ${pin} into ${out} (first run only)\n`);
-    execFileSync("go", ["install", "-trimpath", "-ldflags", "-s -w", pin], {
+    execFileSync("go", ["install", "-trimpath", "-ldflags", ldflags, pin], {
       env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
       stdio: ["ignore", "inherit", "inherit"],
       timeout: GO_TOOL_BUILD_TIMEOUT_MS,
@@ -97,7 +123,7 @@ function installGoTool(name: string, tool: BenchGoTool): string {
  * bench-only tools are left out.
  */
 export function ensureAllGoTools(): void {
-  for (const [name, tool] of Object.entries(TOOLS) as [GoToolName, GoTool | BenchGoTool][]) {
-    if (!("benchOnly" in tool)) ensureGoTool(name);
+  for (const [name, tool] of Object.entries(TOOLS) as [GoToolName, GoTool | InstalledGoTool][]) {
+    if (!("benchOnly" in tool && tool.benchOnly)) ensureGoTool(name);
   }
 }

@@ -1,0 +1,136 @@
+/**
+ * The two Deployments as the program in the image sees them: each container's args and
+ * environment go through the real CLI and src/config.ts (an unknown GITOPS_GUARD_* variable
+ * would stop the pod at start), and the pod specs keep the security and availability promises.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../../src/kube/objects.js";
+import { reconcilerStateDir } from "../../src/reconciler/component.js";
+import { GO_TOOL_BUILD_TIMEOUT_MS } from "../tools/go-tools.js";
+import { find, render } from "./helm.js";
+import { configOf, podOf } from "./pod-config.js";
+
+describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () => {
+  const objects = render({ release: "gitops-guard", namespace: "gitops-guard-system" });
+  const webhook = find(objects, "Deployment", "gitops-guard-webhook");
+  const controller = find(objects, "Deployment", "gitops-guard-controller");
+
+  it("runs the admission component as gitops-guard-webhook itself, in-cluster", async () => {
+    const config = await configOf(webhook);
+    expect(config).toMatchObject({
+      components: ["admission"],
+      namespace: "gitops-guard-system",
+      impersonate: false,
+      webhookListen: "0.0.0.0:9443",
+      opsListen: "0.0.0.0:8080",
+      identity: "pod-0",
+      serviceAccounts: {
+        webhook: "gitops-guard-webhook",
+        secrets: "gitops-guard-secrets",
+        reconciler: "gitops-guard-reconciler",
+      },
+    });
+    expect(config.kubeconfig).toBeUndefined();
+    expect(podOf(webhook).serviceAccountName).toBe("gitops-guard-webhook");
+  });
+
+  it("runs secrets, reconciler and auditor behind the Lease, impersonating their accounts", async () => {
+    const config = await configOf(controller);
+    expect(config).toMatchObject({
+      components: ["secrets", "reconciler", "auditor"],
+      impersonate: true,
+      stateDir: "/var/lib/gitops-guard",
+      bitnamiSealedSecrets: false,
+      leaderElection: { enabled: true, leaseName: "gitops-guard-controller" },
+    });
+    expect(podOf(controller).serviceAccountName).toBe("gitops-guard-controller");
+  });
+
+  it("names every account and the Lease after another release, so two never collide", async () => {
+    const other = render({ release: "edge", namespace: "guard" });
+    const config = await configOf(find(other, "Deployment", "edge-gitops-guard-controller"));
+    expect(config.serviceAccounts).toEqual({
+      webhook: "edge-gitops-guard-webhook",
+      secrets: "edge-gitops-guard-secrets",
+      reconciler: "edge-gitops-guard-reconciler",
+    });
+    expect(config.leaderElection.leaseName).toBe("edge-gitops-guard-controller");
+    const accounts = other.filter((o) => o.kind === "ServiceAccount").map((o) => o.metadata.name);
+    expect(accounts.sort()).toEqual(
+      ["controller", "reconciler", "secrets", "webhook"].map((c) => `edge-gitops-guard-${c}`),
+    );
+  });
+
+  it("are non-root with a read-only root, no capabilities, RuntimeDefault seccomp and a /tmp", () => {
+    for (const deployment of [webhook, controller]) {
+      const pod = podOf(deployment);
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      const [container] = pod.containers;
+      expect(container!.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      });
+      expect(container!.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+    }
+  });
+
+  it("keep the journal on a PersistentVolumeClaim by default, or an emptyDir", () => {
+    const state = (objs: KubeObject[]): unknown =>
+      podOf(find(objs, "Deployment", "gitops-guard-controller")).volumes.find(
+        (v) => v["name"] === "state",
+      );
+    expect(state(objects)).toEqual({
+      name: "state",
+      persistentVolumeClaim: { claimName: "gitops-guard-controller" },
+    });
+    find(objects, "PersistentVolumeClaim", "gitops-guard-controller");
+    const ephemeral = render({ values: { controller: { persistence: { type: "emptyDir" } } } });
+    expect(state(ephemeral)).toEqual({ name: "state", emptyDir: {} });
+    expect(ephemeral.some((o) => o.kind === "PersistentVolumeClaim")).toBe(false);
+  });
+
+  it("decrypt SOPS checkouts for kustomize in memory, never on the journal's disk", () => {
+    const pod = podOf(controller);
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({
+      name: "decrypt-scratch",
+      // Where the reconciler puts it by default (src/reconciler/component.ts).
+      mountPath: join(reconcilerStateDir("/var/lib/gitops-guard"), "scratch"),
+    });
+    expect(pod.volumes).toContainEqual({
+      name: "decrypt-scratch",
+      emptyDir: { medium: "Memory", sizeLimit: "256Mi" },
+    });
+  });
+
+  it("spread two webhook replicas over nodes, and a PodDisruptionBudget keeps one", () => {
+    expect((webhook["spec"] as { replicas: number }).replicas).toBe(2);
+    expect(podOf(webhook).affinity).toMatchObject({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { podAffinityTerm: { topologyKey: "kubernetes.io/hostname" } },
+        ],
+      },
+    });
+    expect(find(objects, "PodDisruptionBudget")["spec"]).toMatchObject({ minAvailable: 1 });
+    // One replica and minAvailable 1 would block every drain.
+    const single = render({ values: { webhook: { replicas: 1 } } });
+    expect(single.some((o) => o.kind === "PodDisruptionBudget")).toBe(false);
+  });
+
+  it("use the image ghcr.io/gitops-guard/gitops-guard at the chart's appVersion", () => {
+    const image = (d: KubeObject): unknown => podOf(d).containers[0]!.image;
+    expect(image(webhook)).toBe("ghcr.io/gitops-guard/gitops-guard:0.1.0");
+    const pinned = render({
+      values: { image: { repository: "ghcr.io/gitops-guard/gitops-guard", tag: "0.1.1" } },
+    });
+    expect(image(find(pinned, "Deployment", "gitops-guard-controller"))).toBe(
+      "ghcr.io/gitops-guard/gitops-guard:0.1.1",
+    );
+  });
+});

@@ -48,6 +48,8 @@ export interface Config {
   readonly serviceAccounts: ServiceAccountsConfig;
   /** The secrets component also reconciles bitnami.com/v1alpha1 SealedSecrets. */
   readonly bitnamiSealedSecrets: boolean;
+  /** Worker threads that open SealedSecrets (RSA); 0 opens them on the event loop. */
+  readonly unsealThreads: number;
 }
 
 /** Option values the CLI parsed (commander's opts(), only those given on the command line). */
@@ -97,6 +99,7 @@ const SETTINGS: readonly Setting[] = [
   { path: ["serviceAccounts", "secrets"] },
   { path: ["serviceAccounts", "webhook"] },
   { path: ["bitnamiSealedSecrets"], flag: "bitnamiSealedSecrets" },
+  { path: ["unsealThreads"], flag: "unsealThreads" },
 ];
 
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
@@ -134,6 +137,7 @@ function schema(): object {
     }),
     impersonate: { type: "boolean" },
     bitnamiSealedSecrets: { type: "boolean", default: false },
+    unsealThreads: { type: "integer", minimum: 0, maximum: 64, default: 2 },
     serviceAccounts: closed({
       reconciler: text(DNS_SUBDOMAIN, 253, "gitops-guard-reconciler"),
       secrets: text(DNS_SUBDOMAIN, 253, "gitops-guard-secrets"),

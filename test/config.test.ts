@@ -45,6 +45,7 @@ describe("loadConfig defaults", () => {
       },
       impersonate: false,
       bitnamiSealedSecrets: false,
+      unsealThreads: 2,
       serviceAccounts: {
         reconciler: "gitops-guard-reconciler",
         secrets: "gitops-guard-secrets",

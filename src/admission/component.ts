@@ -5,7 +5,6 @@
  * ValidatingAdmissionPolicies compiled from the GuardPolicies. Ready once the informers synced,
  * the server listens and the webhook is registered.
  */
-import { randomBytes } from "node:crypto";
 import type { ComponentContext } from "../component-context.js";
 import { errorMessage } from "../errors.js";
 import { parseHostPort } from "../http/address.js";
@@ -14,7 +13,8 @@ import type { Component } from "../runtime/component.js";
 import { BackstopController } from "./backstop.js";
 import { ClusterView } from "./cluster-view.js";
 import { createAdmissionCore } from "./core.js";
-import { admissionEvent, kubeEventSink, wantsEvent } from "./events.js";
+import { decisionEvents } from "./denial-repeats.js";
+import { kubeEventSink } from "./events.js";
 import { admissionMetrics, type AdmissionMetrics } from "./metrics.js";
 import { registerWebhook, type Registration } from "./registration.js";
 import { createAdmissionApp } from "./router.js";
@@ -168,18 +168,7 @@ function buildApp(
     metrics: ctx.metrics,
     admission: metrics,
     ...(options.onInternalError === undefined ? {} : { onInternalError: options.onInternalError }),
-    onDecision: (decision, request) => {
-      if (!wantsEvent(decision, request)) return;
-      events.emit(
-        admissionEvent({
-          decision,
-          request,
-          now: ctx.clock.now(),
-          instance: ctx.config.identity,
-          id: randomBytes(8).toString("hex"),
-        }),
-      );
-    },
+    onDecision: decisionEvents({ sink: events, clock: ctx.clock, instance: ctx.config.identity }),
   });
 }
 

@@ -1,53 +1,78 @@
 /**
  * Kubernetes Events for the out-of-band changes the webhook lets through (break-glass, Audit
- * mode), so the auditor and `kubectl events` see who did what under which reason. The facts
- * are also annotations on the Event, for machines. Only identities, reasons, times and field
- * paths go in: never a value, so a Secret's data cannot leak through an Event.
+ * mode) and for its policy denials in Enforce mode, so the auditor and `kubectl events` see who
+ * did what, or tried to, under which reason. The facts are also annotations on the Event, for
+ * machines (kube/event-contract.ts). Only identities, reasons, times and field paths go in:
+ * never a value, so a Secret's data cannot leak through an Event.
  */
-import { errorMessage } from "../errors.js";
+import { ErrorCodes, errorMessage, isGuardError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
+import {
+  ADMISSION_EVENT_ANNOTATIONS,
+  DENIED_ACTION,
+  EVENT_REPORTERS,
+  GUARD_EVENT_LABELS,
+} from "../kube/event-contract.js";
 import type { KubeObject } from "../kube/objects.js";
 import type { Logger } from "../telemetry/log.js";
 import type { Decision } from "./decision.js";
 import type { AdmissionRequest } from "./review-types.js";
 
-export const REPORTING_CONTROLLER = "gitops-guard.io/admission";
+export const REPORTING_CONTROLLER = EVENT_REPORTERS.admission;
+export const EVENT_ANNOTATIONS = ADMISSION_EVENT_ANNOTATIONS;
 const NOTE_MAX = 1024;
 const EVENT_REASONS: ReadonlySet<string> = new Set(["BreakGlass", "BreakGlassEnded", "AuditMode"]);
-
-export const EVENT_ANNOTATIONS = {
-  user: "gitops-guard.io/user",
-  groups: "gitops-guard.io/groups",
-  decision: "gitops-guard.io/decision",
-  policy: "gitops-guard.io/policy",
-  operation: "gitops-guard.io/operation",
-  changedFields: "gitops-guard.io/changed-fields",
-  wouldDeny: "gitops-guard.io/would-deny",
-  reason: "gitops-guard.io/break-glass-reason",
-  expires: "gitops-guard.io/break-glass-expires",
-  holder: "gitops-guard.io/break-glass-by",
-  requestUid: "gitops-guard.io/request-uid",
-} as const;
+/**
+ * Denials a GuardPolicy made (Audit mode turns them into AuditMode allows). InternalError is
+ * not one: it is the webhook failing, counted in admission_review_failures_total.
+ */
+const DENIAL_REASONS: ReadonlySet<string> = new Set([
+  "OutOfBandChange",
+  "PlaintextSecret",
+  "BreakGlassDenied",
+]);
 
 /** metav1.MicroTime: RFC 3339 with microseconds. */
 export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
-/** Whether a decision is an allowed out-of-band change that deserves an Event. */
-export function wantsEvent(decision: Decision, request: AdmissionRequest): boolean {
-  return request.dryRun !== true && EVENT_REASONS.has(decision.reason);
+/** A GuardPolicy's denial (Enforce mode): journaled by the auditor as admission-denied. */
+export function isPolicyDenial(decision: Decision): boolean {
+  return decision.effect === "deny" && DENIAL_REASONS.has(decision.reason);
 }
 
-function note(decision: Decision, request: AdmissionRequest): string {
+/**
+ * Whether a decision deserves an Event: an allowed out-of-band change, or a policy's denial.
+ * Never a dry run: `kubectl diff` and --dry-run=server change nothing and try nothing.
+ */
+export function wantsEvent(decision: Decision, request: AdmissionRequest): boolean {
+  return (
+    request.dryRun !== true && (EVENT_REASONS.has(decision.reason) || isPolicyDenial(decision))
+  );
+}
+
+function noteText(decision: Decision, request: AdmissionRequest): string {
   const who = `${request.userInfo.username} (groups: ${(request.userInfo.groups ?? []).join(", ") || "none"})`;
   const what = `${request.operation} ${decision.changedFields.join(", ")}`.trim();
   const glass = decision.breakGlass;
-  const text =
-    glass === undefined
-      ? `${decision.reason}: ${who} made an out-of-band change (${what}) that ${decision.wouldDeny ?? "Enforce"} mode would deny.`
-      : `${decision.reason}: ${who}, reason "${glass.reason}", until ${glass.expires}: ${what}.`;
+  if (isPolicyDenial(decision)) {
+    const by = decision.policy === undefined ? "" : ` by GuardPolicy ${decision.policy}`;
+    return `${decision.reason}: ${who} was denied ${what}${by}.`;
+  }
+  return glass === undefined
+    ? `${decision.reason}: ${who} made an out-of-band change (${what}) that ${decision.wouldDeny ?? "Enforce"} mode would deny.`
+    : `${decision.reason}: ${who}, reason "${glass.reason}", until ${glass.expires}: ${what}.`;
+}
+
+function note(decision: Decision, request: AdmissionRequest): string {
+  const text = noteText(decision, request);
   return text.length > NOTE_MAX ? `${text.slice(0, NOTE_MAX - 3)}...` : text;
+}
+
+function actionOf(decision: Decision, request: AdmissionRequest): string {
+  if (isPolicyDenial(decision)) return DENIED_ACTION;
+  return request.operation === "DELETE" ? "Delete" : "Admit";
 }
 
 function annotations(decision: Decision, request: AdmissionRequest): Record<string, string> {
@@ -74,7 +99,7 @@ export interface EventInput {
   readonly now: number;
   /** This replica (pod name): reportingInstance. */
   readonly instance: string;
-  /** Makes the Event's name unique: a random hex string. */
+  /** Makes the Event's name unique: a random hex string, or a denial's repeat id. */
   readonly id: string;
 }
 
@@ -90,7 +115,7 @@ function regarding(decision: Decision, request: AdmissionRequest): Record<string
   };
 }
 
-/** The events.k8s.io/v1 Event for an allowed out-of-band change. */
+/** The events.k8s.io/v1 Event for an allowed out-of-band change or a policy's denial. */
 export function admissionEvent(input: EventInput): KubeObject {
   const { decision, request } = input;
   const ref = decision.object;
@@ -101,13 +126,13 @@ export function admissionEvent(input: EventInput): KubeObject {
       // As kubectl names Events: the object's name, a dot, a unique suffix.
       name: `${(ref.name === "" ? ref.kind.toLowerCase() : ref.name).slice(0, 200)}.${input.id}`,
       namespace: ref.namespace ?? "default",
-      labels: { "app.kubernetes.io/managed-by": "gitops-guard" },
+      labels: { ...GUARD_EVENT_LABELS },
       annotations: annotations(decision, request),
     },
     eventTime: microTime(input.now),
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: input.instance.slice(0, 128),
-    action: request.operation === "DELETE" ? "Delete" : "Admit",
+    action: actionOf(decision, request),
     reason: decision.reason,
     type: "Warning",
     regarding: regarding(decision, request),
@@ -145,6 +170,11 @@ export function kubeEventSink(options: EventSinkOptions): EventSink {
           report("sent");
         })
         .catch((err: unknown) => {
+          // Another replica wrote this denial's Event (same repeat id): it exists, as wanted.
+          if (isGuardError(err, ErrorCodes.KUBE_CONFLICT)) {
+            report("sent");
+            return;
+          }
           report("failed");
           options.logger.warn(
             { err: errorMessage(err), reason: event["reason"] },

@@ -41,7 +41,7 @@ export interface AdmissionAppOptions {
   readonly admission: AdmissionMetrics;
   /** Failure mode for internal errors: "deny" (default) or "allow". */
   readonly onInternalError?: "deny" | "allow";
-  /** After the answer is sent: Events for allowed out-of-band changes. Must not throw. */
+  /** After the answer is sent: Events for out-of-band changes and denials. Must not throw. */
   readonly onDecision?: (decision: Decision, request: AdmissionRequest) => void;
 }
 

@@ -18,6 +18,7 @@ import { FactIndex } from "./attribution/index.js";
 import { auditObject, queueKey } from "./audit-object.js";
 import { BreakGlassBook } from "./break-glass.js";
 import { DriftTracker } from "./drift-tracker.js";
+import { EventJournal } from "./event-journal.js";
 import { journalRouter } from "./journal/http.js";
 import { JOURNAL_FILE, JournalStore } from "./journal/store.js";
 import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
@@ -217,10 +218,6 @@ async function runAuditor(
       queue.add(policyKey(policy.metadata.name ?? ""));
     });
   }
-  events.on("add", (event: KubeObject) => {
-    const fact = parseAdmissionEvent(event);
-    if (fact !== undefined) admission.add(fact);
-  });
   const recorder = new DriftRecorder({
     journal,
     metrics,
@@ -229,6 +226,20 @@ async function runAuditor(
       alerting.onRecord(record, origin);
       options.onRecord?.(record, origin);
     },
+  });
+  // Denials, Secrets unsealed, keys generated: records of their own, once per Event. Later
+  // updates of an Event (a series count) are not new facts, so only adds are read.
+  const eventJournal = EventJournal.open({
+    journal,
+    recorder,
+    logger,
+    keyNamespace: ctx.config.namespace,
+    startMs: ctx.clock.now(),
+  });
+  events.on("add", (event: KubeObject) => {
+    const fact = parseAdmissionEvent(event);
+    if (fact !== undefined) admission.add(fact);
+    else eventJournal.onEvent(event);
   });
   const tracker = new DriftTracker();
   const graceMs = options.attributionGraceMs ?? 3000;

@@ -39,6 +39,21 @@ function queryOf(flags: AuditListFlags): JournalQuery {
   return query;
 }
 
+// Records whose message says what happened: a heal's duration, the policy that denied, the
+// SealedSecret and key behind a Secret, a key's fingerprint and validity.
+const MESSAGE_SHOWN: ReadonlySet<string> = new Set([
+  "drift-healed",
+  "admission-denied",
+  "secret-materialised",
+  "key-rotated",
+]);
+
+function extraOf(r: JournalRecord): string {
+  const reason = r.reason === undefined ? [] : [`reason=${r.reason}`];
+  const message = r.message !== undefined && MESSAGE_SHOWN.has(r.type) ? [r.message] : [];
+  return [...reason, ...message].map((part) => `  ${part}`).join("");
+}
+
 /** One line a record: when, what, which object, who, which fields. */
 export function formatRecord(r: JournalRecord): string {
   const o = r.object;
@@ -47,20 +62,18 @@ export function formatRecord(r: JournalRecord): string {
       ? "-"
       : `${o.kind}/${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name}`;
   const fields = (r.diff ?? []).map((d) => d.path).join(",") || "-";
-  const extra =
-    r.reason !== undefined
-      ? `  reason=${r.reason}`
-      : r.type === "drift-healed" && r.message !== undefined
-        ? `  ${r.message}`
-        : "";
-  return `${String(r.seq).padStart(6)}  ${r.time}  ${r.type.padEnd(19)}  ${object}  ${whoOf(r)}  ${fields}${extra}`;
+  return `${String(r.seq).padStart(6)}  ${r.time}  ${r.type.padEnd(19)}  ${object}  ${whoOf(r)}  ${fields}${extraOf(r)}`;
 }
 
-/** A change nobody can be named for says so; a heal or a policy edit names its writer if known. */
+/**
+ * A change nobody can be named for says so; a denial always names its user; a heal, a policy
+ * edit or a Secret written by the controller names its field manager if known.
+ */
 function whoOf(r: JournalRecord): string {
   if (r.user !== undefined) return r.user.username;
   if (r.type === "drift-detected" || r.type === "break-glass") return "(unattributed)";
-  return r.fieldManagers?.join(",") ?? "-";
+  const managers = r.fieldManagers ?? [];
+  return managers.length === 0 ? "-" : managers.join(",");
 }
 
 export async function runList(flags: AuditListFlags, out: CliOutput): Promise<void> {

@@ -83,6 +83,7 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
       "--bitnami-sealed-secrets",
       "also reconcile bitnami.com/v1alpha1 SealedSecrets (taking over from Bitnami's controller)",
     )
+    .option("--unseal-threads <n>", "threads that open SealedSecrets (RSA); 0: the event loop")
     .option("--identity <name>", "leader-election identity; default POD_NAME, else host name")
     .addHelpText("after", environmentHelp)
     .action(async (_options: unknown, command: Command) => {

@@ -29,6 +29,7 @@ import { reconcileSealedSecret, type ReconcileDeps } from "./reconcile.js";
 import { renewLoop } from "./renew.js";
 import { sealedSecretKeysFor, type SealedSecretObject } from "./render.js";
 import { secretsRouter } from "./routes.js";
+import { inlineUnsealer, startUnsealPool, type Unsealer } from "./unseal-pool.js";
 import { wireHandlers } from "./watch.js";
 
 /** Settings not (yet) in Config; the defaults suit a cluster. */
@@ -43,7 +44,8 @@ export interface SecretsOptions {
   readonly watchNamespace?: string;
   /**
    * A Normal "Unsealed" Event each time a Secret is written (as Bitnami). Default true; false
-   * saves one API write per SealedSecret (failures always get a Warning Event).
+   * saves one API write per SealedSecret (failures always get a Warning Event) but also ends
+   * the auditor's secret-materialised records, which are read from these Events.
    */
   readonly successEvents?: boolean;
   /** /v1/verify requests per second per client. Default 2, burst 2 (as Bitnami). */
@@ -73,6 +75,7 @@ interface Lane {
 interface Running {
   readonly lanes: readonly Lane[];
   readonly secrets: Informer;
+  readonly unsealer: Unsealer;
 }
 
 // A non-leader replica serving /v1/cert.pem reads the key Secrets at most this often.
@@ -137,12 +140,13 @@ export function createSecretsComponent(
     written: new Map(),
   });
 
-  const depsFor = (lane: Lane, secrets: Informer): ReconcileDeps => ({
+  const depsFor = (lane: Lane, current: Running): ReconcileDeps => ({
     kube: ctx.kube,
     clock: ctx.clock,
     logger,
     sealedSecrets: lane.sealedSecrets,
-    secrets,
+    secrets: current.secrets,
+    unsealer: current.unsealer,
     keys,
     events,
     metrics,
@@ -168,9 +172,11 @@ export function createSecretsComponent(
   };
 
   async function run(signal: AbortSignal): Promise<void> {
+    const threads = ctx.config.unsealThreads;
     const current: Running = {
       lanes: types.map(laneFor),
       secrets: informer<KubeObject>(SECRET),
+      unsealer: threads > 0 ? startUnsealPool(threads) : inlineUnsealer(),
     };
     running = current;
     for (const lane of current.lanes) wire(lane, current.secrets);
@@ -181,6 +187,7 @@ export function createSecretsComponent(
       await Promise.all([
         ...current.lanes.map((lane) => lane.sealedSecrets.stop()),
         current.secrets.stop(),
+        current.unsealer.close(),
       ]);
       running = undefined;
     }
@@ -205,7 +212,7 @@ export function createSecretsComponent(
     );
     await Promise.all([
       ...current.lanes.map((lane) => {
-        const deps = depsFor(lane, current.secrets);
+        const deps = depsFor(lane, current);
         return runWorkers({
           queue: lane.queue,
           reconcile: (key) => reconcileSealedSecret(deps, key),

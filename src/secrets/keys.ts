@@ -16,12 +16,19 @@ import {
   keyFromSecret,
   keySecret,
 } from "../crypto/sealing/key-secret.js";
+import { parseCertificate } from "../crypto/sealing/certificate.js";
 import { Keyring, type SealingKey } from "../crypto/sealing/keyring.js";
-import { generateSealingKey } from "../crypto/sealing/keygen.js";
+import { generateSealingKey, type GeneratedKey } from "../crypto/sealing/keygen.js";
 import type { KubeClient } from "../kube/client.js";
 import type { KubeObject } from "../kube/objects.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Logger } from "../telemetry/log.js";
+import {
+  keyGeneratedNote,
+  keySecretEvents,
+  type EventRecorder,
+  type KeyTrigger,
+} from "./events.js";
 import { SECRET } from "./names.js";
 
 export const DEFAULT_RENEW_PERIOD_MS = 30 * 24 * 3_600_000;
@@ -36,6 +43,8 @@ export interface KeyStoreOptions {
   readonly bits?: number;
   /** A new key this long after the newest became current; 0 disables renewal. */
   readonly renewPeriodMs?: number;
+  /** Where KeyGenerated Events go (the auditor's key-rotated records); default the cluster. */
+  readonly events?: EventRecorder;
 }
 
 /** The name of the key Secret for a slot: the moment the key is due, or the first key. */
@@ -54,13 +63,25 @@ export function renewalDue(
   return newest.since + renewPeriodMs;
 }
 
+/** The key Secret as the Event names it: metadata only, so no key material rides along. */
+function secretRef(created: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion } = created.metadata;
+  const present = Object.entries({ name, namespace, uid, resourceVersion }).filter(
+    ([, value]) => value !== undefined,
+  );
+  return { apiVersion: "v1", kind: "Secret", metadata: Object.fromEntries(present) };
+}
+
 export class KeyStore {
   private ring = new Keyring();
   private hasLoaded = false;
   private readonly opts: KeyStoreOptions;
+  private readonly events: EventRecorder;
 
   constructor(opts: KeyStoreOptions) {
     this.opts = opts;
+    const { kube, clock, logger } = opts;
+    this.events = opts.events ?? keySecretEvents({ kube, clock, logger });
   }
 
   get keyring(): Keyring {
@@ -114,24 +135,27 @@ export class KeyStore {
   /** Makes sure a key exists: loads, and creates the first key when there is none. */
   async ensureKey(): Promise<void> {
     await this.load();
-    if (this.ring.size === 0) await this.createKey("initial");
+    if (this.ring.size === 0) await this.createKey("initial", "initial");
   }
 
   /** Adds a key when one is due; true when a key was added by this call. */
   async renewIfDue(): Promise<boolean> {
     const due = renewalDue(this.ring.latest(), this.renewPeriodMs);
     if (due === undefined || this.opts.clock.now() < due) return false;
-    return this.createKey(due);
+    return this.createKey(due, "renewal");
   }
 
   /** A new key now (on demand): the next values are sealed with it. */
   async rotate(): Promise<SealingKey | undefined> {
-    await this.createKey(this.opts.clock.now());
+    await this.createKey(this.opts.clock.now(), "on-demand");
     return this.ring.latest();
   }
 
-  /** Creates the key Secret of a slot unless it exists; reloads either way. */
-  private async createKey(slot: number | "initial"): Promise<boolean> {
+  /**
+   * Creates the key Secret of a slot unless it exists; reloads either way. Only the controller
+   * whose create won records the KeyGenerated Event, so a race makes one Event, as one key.
+   */
+  private async createKey(slot: number | "initial", trigger: KeyTrigger): Promise<boolean> {
     const { kube, namespace, clock, logger } = this.opts;
     const name = keySecretNameFor(slot);
     // Certificates count whole seconds: a new key must start at least a second after the
@@ -144,16 +168,35 @@ export class KeyStore {
       name,
       labels: { [BITNAMI_KEY_SECRET_LABEL]: ACTIVE_KEY },
     });
-    let created = true;
+    let written: KubeObject | undefined;
     try {
-      await kube.create(secret);
+      written = await kube.create<KubeObject>(secret);
       logger.info({ secret: `${namespace}/${name}`, key: generated.key.fingerprint }, "key added");
     } catch (err: unknown) {
       if (!isGuardError(err, ErrorCodes.KUBE_CONFLICT)) throw err;
-      created = false;
       logger.info({ secret: `${namespace}/${name}` }, "key Secret made by another controller");
     }
+    if (written !== undefined) await this.recordKey(written, generated, trigger);
     await this.load();
-    return created;
+    return written !== undefined;
+  }
+
+  private async recordKey(
+    written: KubeObject,
+    generated: GeneratedKey,
+    trigger: KeyTrigger,
+  ): Promise<void> {
+    const where = `Secret ${written.metadata.namespace ?? ""}/${written.metadata.name ?? ""}`;
+    try {
+      const { notBefore, notAfter } = parseCertificate(generated.certificatePem, where);
+      const fingerprint = generated.key.fingerprint;
+      await this.events.record(
+        secretRef(written),
+        keyGeneratedNote({ fingerprint, notBefore, notAfter, trigger }),
+      );
+    } catch (err: unknown) {
+      // The key is in the cluster and in use either way; the Event is a courtesy.
+      this.opts.logger.warn({ secret: where, err: errorMessage(err) }, "key Event not recorded");
+    }
   }
 }

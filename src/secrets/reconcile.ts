@@ -8,7 +8,11 @@ import {
   readSealedSecret,
   type SealedSecret,
 } from "../crypto/sealing/sealed-secret.js";
-import { unsealSealedSecret, type UnsealedSecret } from "../crypto/sealing/unseal.js";
+import {
+  unsealSealedSecret,
+  type UnsealedSecret,
+  type UnsealOptions,
+} from "../crypto/sealing/unseal.js";
 import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Informer } from "../kube/informer.js";
@@ -16,7 +20,7 @@ import { parseKey, refOf, type KubeObject } from "../kube/objects.js";
 import type { Clock } from "../runtime/clock.js";
 import { done, TerminalError, type ReconcileResult } from "../runtime/result.js";
 import type { Logger } from "../telemetry/log.js";
-import type { EventRecorder } from "./events.js";
+import { unsealedNote, type EventRecorder } from "./events.js";
 import type { KeyStore } from "./keys.js";
 import { reasonLabel, type KeyUsage, type SecretsMetrics } from "./metrics.js";
 import { REASONS } from "./names.js";
@@ -27,6 +31,7 @@ import {
   secretUpToDate,
   type SealedSecretObject,
 } from "./render.js";
+import type { Unsealer } from "./unseal-pool.js";
 import { failed, nextStatus, notOwnedMessage, synced, type SyncOutcome } from "./status.js";
 
 export interface ReconcileDeps {
@@ -44,6 +49,8 @@ export interface ReconcileDeps {
   readonly written: Map<string, string>;
   /** Which keys each SealedSecret depends on. */
   readonly usage: KeyUsage;
+  /** Opens SealedSecrets: on worker threads, or inline. */
+  readonly unsealer: Unsealer;
 }
 
 interface Run {
@@ -108,16 +115,26 @@ function peers(run: Run, ss: SealedSecret): { namespace: string; name: string }[
     .map((o) => ({ namespace, name: o.metadata.name ?? "" }));
 }
 
-function unseal(run: Run, ss: SealedSecret): UnsealedSecret | GuardError {
+/**
+ * Opens the SealedSecret on the unseal threads. The other SealedSecrets of the namespace only
+ * help explain a failure (a value copied from one of them), so they are listed, and the
+ * library run again here with them, only when opening failed.
+ */
+async function unseal(run: Run, ss: SealedSecret): Promise<UnsealedSecret | GuardError> {
   const uid = run.obj.metadata.uid;
+  const options: UnsealOptions = {
+    keyring: run.deps.keys.keyring,
+    // Bitnami's controller opens the deprecated v1 form by default; so does our opt-in.
+    acceptV1Data: ss.apiVersion === BITNAMI_API_VERSION,
+    ...(uid === undefined ? {} : { ownerUid: uid }),
+  };
   try {
-    return unsealSealedSecret(ss, {
-      keyring: run.deps.keys.keyring,
-      otherObjects: peers(run, ss),
-      // Bitnami's controller opens the deprecated v1 form by default; so does our opt-in.
-      acceptV1Data: ss.apiVersion === BITNAMI_API_VERSION,
-      ...(uid === undefined ? {} : { ownerUid: uid }),
-    });
+    return await run.deps.unsealer.unseal(ss, options);
+  } catch (err: unknown) {
+    if (!(err instanceof GuardError) || err.code === ErrorCodes.INTERNAL) throw err;
+  }
+  try {
+    return unsealSealedSecret(ss, { ...options, otherObjects: peers(run, ss) });
   } catch (err: unknown) {
     if (err instanceof GuardError) return err;
     throw err;
@@ -129,18 +146,20 @@ function extraItems(applied: KubeObject, desired: KubeObject): string[] {
   return Object.keys((applied["data"] ?? {}) as Record<string, string>).filter((k) => !(k in want));
 }
 
-/** Applies the Secret; an immutable Secret that would change is a terminal failure. */
-async function write(run: Run, desired: KubeObject): Promise<void> {
+/**
+ * Applies the Secret and returns it as written (its uid and resourceVersion name the write in
+ * the Unsealed Event); an immutable Secret that would change is a terminal failure.
+ */
+async function write(run: Run, desired: KubeObject): Promise<KubeObject> {
   const { deps, key } = run;
   try {
     const applied = await deps.kube.apply(desired);
     // Items another writer added stay after an apply (they are its fields): remove them, as
     // the Secret holds exactly what the SealedSecret says.
     const extra = extraItems(applied, desired);
-    if (extra.length > 0) {
-      const data = Object.fromEntries(extra.map((k) => [k, null]));
-      await deps.kube.mergePatch(refOf(applied), { data });
-    }
+    if (extra.length === 0) return applied;
+    const data = Object.fromEntries(extra.map((k) => [k, null]));
+    return await deps.kube.mergePatch(refOf(applied), { data });
   } catch (err: unknown) {
     const message = `cannot write Secret ${key}: ${errorMessage(err)}`;
     const immutable = /immutable/i.test(errorMessage(err));
@@ -156,7 +175,11 @@ function forget(deps: ReconcileDeps, key: string): void {
   deps.events.forget(key);
 }
 
-/** Writes the Secret when it differs, then reports success. */
+/**
+ * Writes the Secret when it differs, then reports success. Only a write gets the Unsealed
+ * Event (the auditor's secret-materialised record): a resync that finds the Secret up to date
+ * gets none.
+ */
 async function apply(
   run: Run,
   unsealed: UnsealedSecret,
@@ -165,16 +188,19 @@ async function apply(
   const desired = desiredSecret(unsealed.secret);
   run.deps.written.set(run.key, secretDigest(desired));
   const upToDate = secretUpToDate(live, desired);
-  if (!upToDate) await write(run, desired);
+  const written = upToDate ? undefined : await write(run, desired);
   const wrote = upToDate ? "unchanged" : live === undefined ? "created" : "updated";
   await finish(run, synced(run.key, wrote), "ok");
-  if (wrote === "unchanged" || !run.deps.successEvents) return;
-  const verb = live === undefined ? "unsealed into" : "restored or updated";
-  await run.deps.events.record(run.obj, {
-    type: "Normal",
-    reason: REASONS.unsealed,
-    message: `SealedSecret ${verb} Secret ${run.key}`,
-  });
+  if (written === undefined || !run.deps.successEvents) return;
+  await run.deps.events.record(
+    run.obj,
+    unsealedNote({
+      key: run.key,
+      created: live === undefined,
+      secret: written,
+      keys: new Set(unsealed.openedWith.values()),
+    }),
+  );
 }
 
 export async function reconcileSealedSecret(
@@ -196,7 +222,7 @@ export async function reconcileSealedSecret(
     const message = notOwnedMessage(namespace, name);
     return terminal(run, failed(REASONS.notOwned, message), "unmanaged");
   }
-  const unsealed = unseal(run, ss);
+  const unsealed = await unseal(run, ss);
   if (unsealed instanceof GuardError) {
     return terminal(
       run,

@@ -4,6 +4,7 @@ import { decide } from "../../src/admission/decide.js";
 import {
   EVENT_ANNOTATIONS,
   admissionEvent,
+  isPolicyDenial,
   microTime,
   wantsEvent,
 } from "../../src/admission/events.js";
@@ -110,10 +111,8 @@ describe("admission Events", () => {
     expect(text).not.toContain("hunter2");
   });
 
-  it("are not written for dry runs, plain allows or denials", () => {
+  it("are not written for dry runs or plain allows", () => {
     const policy = defaultPolicy();
-    const denied = request({ actor: alice, object: deployment({}, { image: "web:2" }) });
-    expect(wantsEvent(decide(denied, [policy], NOW), denied)).toBe(false);
     const mark = glass("bob", "INC-7", NOW + HOUR);
     const dry = request({
       actor: bob,
@@ -122,6 +121,49 @@ describe("admission Events", () => {
       dryRun: true,
     });
     expect(wantsEvent(decide(dry, [policy], NOW), dry)).toBe(false);
+    const deniedDry = request({
+      actor: alice,
+      object: deployment({}, { image: "web:2" }),
+      dryRun: true,
+    });
+    expect(decide(deniedDry, [policy], NOW).effect).toBe("deny");
+    expect(wantsEvent(decide(deniedDry, [policy], NOW), deniedDry)).toBe(false);
+    const plain = request({ actor: alice, object: deployment(), oldObject: deployment() });
+    expect(wantsEvent(decide(plain, [policy], NOW), plain)).toBe(false);
     expect(microTime(Date.UTC(2026, 0, 1, 0, 0, 0, 7))).toBe("2026-01-01T00:00:00.007000Z");
+  });
+
+  it("record a policy's denial in Enforce mode: action Deny, who, the paths, the policy", () => {
+    const policy = defaultPolicy();
+    const req = request({ actor: alice, object: deployment({}, { image: "web:2" }) });
+    const decision = decide(req, [policy], NOW);
+    expect(decision).toMatchObject({ effect: "deny", reason: "OutOfBandChange" });
+    expect(isPolicyDenial(decision)).toBe(true);
+    expect(wantsEvent(decision, req)).toBe(true);
+    const event = admissionEvent({ decision, request: req, now: NOW, instance: "p", id: "ab" });
+    expect(event).toMatchObject({
+      metadata: { labels: { "app.kubernetes.io/managed-by": "gitops-guard" } },
+      reportingController: "gitops-guard.io/admission",
+      action: "Deny",
+      reason: "OutOfBandChange",
+      type: "Warning",
+      regarding: { kind: "Deployment", namespace: "shop", name: "web" },
+    });
+    expect(event.metadata.annotations).toMatchObject({
+      [EVENT_ANNOTATIONS.user]: "alice",
+      [EVENT_ANNOTATIONS.groups]: '["developers","system:authenticated"]',
+      [EVENT_ANNOTATIONS.decision]: "OutOfBandChange",
+      [EVENT_ANNOTATIONS.policy]: policy.name,
+      [EVENT_ANNOTATIONS.operation]: "UPDATE",
+      [EVENT_ANNOTATIONS.changedFields]: '["/spec/template/spec/containers/0/image"]',
+    });
+    expect(String(event["note"])).toBe(
+      `OutOfBandChange: alice (groups: developers, system:authenticated) was denied UPDATE /spec/template/spec/containers/0/image by GuardPolicy ${policy.name}.`,
+    );
+    // Audit mode allows: its Event is the AuditMode one, never a denial.
+    const match = { resources: [{ apiGroups: ["apps"], kinds: ["Deployment"] }] };
+    const audit = decide(req, [policyOf({ mode: "Audit", match })], NOW);
+    expect(audit.reason).toBe("AuditMode");
+    expect(isPolicyDenial(audit)).toBe(false);
   });
 });

@@ -29,13 +29,22 @@ export interface RunningAuditor {
   readonly metrics: Metrics;
   readonly stateDir: string;
   records(): JournalRecord[];
+  /** Stops the auditor (its journal stays); idempotent. */
+  stop(): Promise<void>;
 }
 
-export async function startAuditor(options: AuditorOptions = {}): Promise<RunningAuditor> {
+/**
+ * namespace: the product's namespace as the auditor's config has it (where it expects the
+ * sealing key Secrets); options.journalPath: a journal that outlives this auditor (restarts).
+ */
+export async function startAuditor(
+  options: AuditorOptions = {},
+  namespace = "gitops-guard-system",
+): Promise<RunningAuditor> {
   const stateDir = mkdtempSync(join(tmpdir(), "auditor-"));
   const log = sink();
   const config = loadConfig({
-    flags: { kubeconfig: envtest().kubeconfigs.admin, stateDir, namespace: "gitops-guard-system" },
+    flags: { kubeconfig: envtest().kubeconfigs.admin, stateDir, namespace },
     env: {},
     hostname: "test-host",
   });
@@ -52,20 +61,24 @@ export async function startAuditor(options: AuditorOptions = {}): Promise<Runnin
   );
   const abort = new AbortController();
   const running = component.run(abort.signal);
-  onTestFinished(async () => {
+  const stop = async (): Promise<void> => {
     abort.abort();
     await running;
+  };
+  onTestFinished(async () => {
+    await stop();
     rmSync(stateDir, { recursive: true, force: true });
   });
   await eventually("the auditor's caches to sync", () =>
     Object.values(component.readiness()).every(Boolean),
   );
-  const path = join(stateDir, JOURNAL_FILE);
+  const path = options.journalPath ?? join(stateDir, JOURNAL_FILE);
   return {
     component,
     log,
     metrics,
     stateDir,
+    stop,
     records() {
       const store = JournalStore.open(path, realClock());
       try {

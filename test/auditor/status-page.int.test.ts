@@ -50,6 +50,15 @@ const ref = (namespace: string, name: string) =>
 /** A GitSync "app" as the reconciler leaves it after a good sync, with these objects. */
 async function syncedGitSync(ns: string, objects: readonly KubeObject[]): Promise<void> {
   await gitSyncWithInventory(ns, objects);
+  // Its inventory (with bob's live break-glass) must not stay in the scope of later auditors.
+  onTestFinished(async () => {
+    await clientAs("admin").delete({
+      apiVersion: "gitops-guard.io/v1alpha1",
+      kind: "GitSync",
+      namespace: ns,
+      name: "app",
+    });
+  });
   const now = new Date().toISOString();
   const condition = (type: string, reason: string, message: string) => ({
     type,

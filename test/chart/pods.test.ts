@@ -42,6 +42,7 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
       impersonate: true,
       stateDir: "/var/lib/gitops-guard",
       bitnamiSealedSecrets: false,
+      unsealThreads: 2,
       leaderElection: { enabled: true, leaseName: "gitops-guard-controller" },
     });
     expect(podOf(controller).serviceAccountName).toBe("gitops-guard-controller");

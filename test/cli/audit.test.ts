@@ -147,4 +147,44 @@ describe("gitops-guard audit", () => {
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/GG_JOURNAL_OPEN_FAILED.*no audit journal at .*journal\.db/);
   });
+
+  it("lists denials with the user, Secrets and keys with their writer, each with its message", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "audit-types-"));
+    dirs.push(dir);
+    const journal = JournalStore.open(
+      join(dir, JOURNAL_FILE),
+      new FakeClock(Date.UTC(2026, 10, 22, 9, 0, 0)),
+    );
+    const event = { namespace: "shop", name: "e", uid: "u" };
+    journal.append({
+      type: "admission-denied",
+      object: { apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "web" },
+      user: { username: "alice", groups: ["developers"] },
+      diff: [{ path: "/metadata/labels/edited", op: "replace" }],
+      reason: "OutOfBandChange",
+      message: "UPDATE denied by GuardPolicy default",
+      event,
+    });
+    journal.append({
+      type: "secret-materialised",
+      object: { apiVersion: "v1", kind: "Secret", namespace: "shop", name: "db" },
+      fieldManagers: ["gitops-guard (Apply)"],
+      message: "created from SealedSecret shop/db (gitops-guard.io/v1alpha1)",
+      event,
+    });
+    journal.append({
+      type: "key-rotated",
+      object: { apiVersion: "v1", kind: "Secret", namespace: "gg", name: "sealing-key-initial" },
+      message: "sealing key SHA256:k generated (initial)",
+      event,
+    });
+    journal.close();
+    const table = await cli("audit", "list", "--state-dir", dir);
+    const at = "2026-11-22T09:00:00.000Z";
+    expect(table.out.trimEnd().split("\n")).toEqual([
+      `     1  ${at}  admission-denied     Deployment/shop/web  alice  /metadata/labels/edited  reason=OutOfBandChange  UPDATE denied by GuardPolicy default`,
+      `     2  ${at}  secret-materialised  Secret/shop/db  gitops-guard (Apply)  -  created from SealedSecret shop/db (gitops-guard.io/v1alpha1)`,
+      `     3  ${at}  key-rotated          Secret/gg/sealing-key-initial  -  -  sealing key SHA256:k generated (initial)`,
+    ]);
+  });
 });

@@ -1,26 +1,25 @@
+/**
+ * The admission webhook's Events about allowed out-of-band changes: attribution facts for
+ * drift. The contract (reporter, annotations, label) is kube/event-contract.ts, shared with
+ * src/admission/events.ts, which the auditor must not import. Its denials (action Deny) are
+ * not facts about a change: journal-events.ts journals them.
+ */
+import {
+  ADMISSION_EVENT_ANNOTATIONS,
+  DENIED_ACTION,
+  EVENT_REPORTERS,
+  GUARD_EVENT_SELECTOR,
+} from "../../kube/event-contract.js";
 import { groupOf, type KubeObject } from "../../kube/objects.js";
 import { compact } from "../compact.js";
 import type { AdmissionFact } from "./facts.js";
 
-/**
- * The contract with the admission webhook, which the auditor must not import: it writes an
- * events.k8s.io/v1 Event per allowed out-of-band change, from this reporting controller, with
- * the facts in these annotations (src/admission/events.ts writes the same names).
- */
-export const ADMISSION_REPORTER = "gitops-guard.io/admission";
-export const ADMISSION_EVENT_ANNOTATIONS = {
-  user: "gitops-guard.io/user",
-  groups: "gitops-guard.io/groups",
-  decision: "gitops-guard.io/decision",
-  operation: "gitops-guard.io/operation",
-  changedFields: "gitops-guard.io/changed-fields",
-  reason: "gitops-guard.io/break-glass-reason",
-  expires: "gitops-guard.io/break-glass-expires",
-} as const;
-/** The label that selects these Events (and only gitops-guard's) for the Event informer. */
-export const ADMISSION_EVENT_SELECTOR = "app.kubernetes.io/managed-by=gitops-guard";
+export const ADMISSION_REPORTER = EVENT_REPORTERS.admission;
+/** The label that selects gitops-guard's Events (and only those) for the Event informer. */
+export const ADMISSION_EVENT_SELECTOR = GUARD_EVENT_SELECTOR;
 
-function stringList(text: string | undefined): string[] {
+/** A JSON array of strings, or [] when absent or malformed. */
+export function stringList(text: string | undefined): string[] {
   if (text === undefined) return [];
   try {
     const value: unknown = JSON.parse(text);
@@ -30,7 +29,7 @@ function stringList(text: string | undefined): string[] {
   }
 }
 
-function str(value: unknown): string | undefined {
+export function str(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
@@ -50,22 +49,36 @@ function breakGlassOf(
   return expires === undefined ? { reason } : { reason, expires };
 }
 
-/** The facts of one admission Event, or undefined when it is not one of the webhook's. */
-export function parseAdmissionEvent(event: KubeObject): AdmissionFact | undefined {
-  if (event["reportingController"] !== ADMISSION_REPORTER) return undefined;
-  const annotations = event.metadata.annotations ?? {};
-  const a = ADMISSION_EVENT_ANNOTATIONS;
-  const username = annotations[a.user];
+function regardingOf(
+  event: KubeObject,
+): Pick<AdmissionFact, "group" | "kind" | "name" | "namespace"> | undefined {
   const regarding = (event["regarding"] ?? {}) as Record<string, unknown>;
   const kind = str(regarding["kind"]);
   const name = str(regarding["name"]);
-  if (username === undefined || kind === undefined || name === undefined) return undefined;
+  if (kind === undefined || name === undefined) return undefined;
   return compact({
-    user: { username, groups: stringList(annotations[a.groups]) },
     group: groupOf(str(regarding["apiVersion"]) ?? "v1"),
     kind,
     name,
     namespace: str(regarding["namespace"]),
+  });
+}
+
+/**
+ * The facts of one admission Event about an allowed change, or undefined when it is not one of
+ * the webhook's, or is a denial (nothing changed: attributing a drift to it would be wrong).
+ */
+export function parseAdmissionEvent(event: KubeObject): AdmissionFact | undefined {
+  if (event["reportingController"] !== ADMISSION_REPORTER) return undefined;
+  if (event["action"] === DENIED_ACTION) return undefined;
+  const annotations = event.metadata.annotations ?? {};
+  const a = ADMISSION_EVENT_ANNOTATIONS;
+  const username = annotations[a.user];
+  const object = regardingOf(event);
+  if (username === undefined || object === undefined) return undefined;
+  return compact({
+    user: { username, groups: stringList(annotations[a.groups]) },
+    ...object,
     decision: annotations[a.decision] ?? str(event["reason"]) ?? "",
     operation: annotations[a.operation],
     breakGlass: breakGlassOf(annotations),

@@ -40,6 +40,11 @@ export interface JournalEntry {
   readonly revision?: string;
   readonly reason?: string;
   readonly message?: string;
+  /**
+   * The Kubernetes Event the record was made from (admission-denied, secret-materialised,
+   * key-rotated): its uid keeps the journal to one record per Event across restarts.
+   */
+  readonly event?: { readonly namespace: string; readonly name: string; readonly uid: string };
 }
 
 export interface JournalRecord extends JournalEntry {

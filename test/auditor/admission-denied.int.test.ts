@@ -1,0 +1,97 @@
+/**
+ * admission-denied records from the webhook's denial Events, on the real API server: one per
+ * attempt however often it is retried, none for a dry run, and exactly once across an auditor
+ * restart (an Event written while no auditor ran is caught up).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { JournalRecord } from "../../src/auditor/journal/record.js";
+import { formatRecord } from "../../src/cli/audit-run.js";
+import type { KubeObject } from "../../src/kube/objects.js";
+import {
+  GUARD_DEPLOYMENTS,
+  createPolicy,
+  deployment,
+  kubectl,
+  readyOf,
+  startAdmission,
+} from "../admission/harness.js";
+import { clientAs, eventually, testNamespace } from "../envtest/context.js";
+import { startAuditor, type RunningAuditor } from "./harness.js";
+
+function denials(auditor: RunningAuditor, ns: string): JournalRecord[] {
+  return auditor
+    .records()
+    .filter((r) => r.type === "admission-denied" && r.object?.namespace === ns);
+}
+
+async function denyEvents(ns: string): Promise<KubeObject[]> {
+  const { items } = await clientAs("admin").list(
+    { apiVersion: "events.k8s.io/v1", kind: "Event" },
+    { namespace: ns },
+  );
+  return items.filter((e) => e["action"] === "Deny");
+}
+
+/** alice's label edit, retried until the webhook (registered asynchronously) denies it. */
+async function aliceDenied(ns: string, label: string, dryRun = false): Promise<void> {
+  const args = ["label", "deployment/web", "-n", ns, label];
+  await eventually(`alice's ${label} to be denied`, async () => {
+    const result = await kubectl("alice", dryRun ? [...args, "--dry-run=server"] : args);
+    return result.code !== 0 && result.stderr.includes("managed from Git");
+  });
+}
+
+describe("admission-denied records", () => {
+  it("journals alice's denied edit once however often she retries, never a dry run, once across restarts", async () => {
+    const ns = await testNamespace("denied");
+    const dir = mkdtempSync(join(tmpdir(), "denied-journal-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const journalPath = join(dir, "journal.db");
+    const first = await startAuditor({ journalPath });
+    // The webhook alone: the compiled policy (backstop) would deny first, and then the webhook
+    // never hears of the request.
+    await startAdmission(ns, { backstop: false });
+    const policy = await createPolicy(ns, GUARD_DEPLOYMENTS);
+    await eventually(
+      "the policy to be Ready",
+      async () => (await readyOf(policy))?.["status"] === "True",
+    );
+    await clientAs("reconciler").apply(deployment(ns));
+
+    await aliceDenied(ns, "tried=dry-run", true);
+    for (let i = 0; i < 5; i++) await aliceDenied(ns, "edited=by-alice");
+    await eventually("the denial's record", () => denials(first, ns).length > 0);
+    // Time for any repeat to arrive, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const records = denials(first, ns);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      object: { apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" },
+      user: { username: "alice", groups: expect.arrayContaining(["developers"]) as unknown },
+      diff: [{ path: "/metadata/labels/edited", op: "replace" }],
+      reason: "OutOfBandChange",
+      message: `UPDATE denied by GuardPolicy ${policy}`,
+    });
+    expect(await denyEvents(ns)).toHaveLength(1);
+    process.stdout.write(`audit list: ${formatRecord(records[0]!)}\n`);
+
+    // While no auditor runs, alice tries something else; the next auditor journals that, and
+    // not the first denial again.
+    await first.stop();
+    await aliceDenied(ns, "second=try");
+    await eventually("the second Deny Event", async () => (await denyEvents(ns)).length === 2);
+    const second = await startAuditor({ journalPath });
+    await eventually("the second denial's record", () => denials(second, ns).length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(denials(second, ns).map((r) => r.diff?.[0]?.path)).toEqual([
+      "/metadata/labels/edited",
+      "/metadata/labels/second",
+    ]);
+    expect(JSON.stringify(second.records())).not.toContain("/metadata/labels/tried");
+  });
+});

@@ -58,7 +58,7 @@ function create(registers: Registry[]): AdmissionMetrics {
     }),
     events: new Counter({
       name: metricName("admission_events_total"),
-      help: "Kubernetes Events for allowed out-of-band changes, by outcome (sent, failed, dropped).",
+      help: "Kubernetes Events for allowed out-of-band changes and for the webhook's own policy denials (not the compiled policies'), by outcome (sent, failed, dropped).",
       labelNames: ["outcome"] as const,
       registers,
     }),

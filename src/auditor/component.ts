@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import express, { Router } from "express";
+import { Router } from "express";
 import type { ComponentContext } from "../component-context.js";
 import { errorMessage } from "../errors.js";
-import { startServer, type RunningServer, type TlsMaterial } from "../http/server.js";
+import type { RunningServer, TlsMaterial } from "../http/server.js";
 import { FIELD_MANAGER } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
 import type { KubeObject } from "../kube/objects.js";
@@ -11,8 +11,7 @@ import { runWorkers } from "../runtime/controller.js";
 import { WorkQueue } from "../runtime/queue.js";
 import { startAlerting } from "./alerts/wiring.js";
 import { ADMISSION_EVENT_SELECTOR, parseAdmissionEvent } from "./attribution/admission-events.js";
-import { createAuditParser } from "./attribution/audit-events.js";
-import { auditWebhookRouter } from "./attribution/audit-webhook.js";
+import { startAuditServer } from "./attribution/audit-server.js";
 import type { AdmissionFact, AuditFact } from "./attribution/facts.js";
 import { FactIndex } from "./attribution/index.js";
 import { auditObject, queueKey } from "./audit-object.js";
@@ -98,34 +97,6 @@ function informerOf(ctx: ComponentContext, type: typeof EVENT, labelSelector?: s
       ctx.metrics.informerRestarts.inc({ resource: type.kind });
       ctx.logger.warn({ err: errorMessage(err), kind: type.kind }, "informer restarting");
     },
-  });
-}
-
-async function startWebhook(
-  ctx: ComponentContext,
-  options: AuditorOptions,
-  audit: FactIndex<AuditFact>,
-  metrics: AuditorMetrics,
-): Promise<RunningServer | undefined> {
-  if (options.auditWebhook === undefined) return undefined;
-  const router = auditWebhookRouter({
-    parse: createAuditParser(),
-    onFacts: (facts) => {
-      for (const fact of facts) audit.add(fact);
-    },
-    onBatch: (outcome, events) => {
-      metrics.auditEvents.inc({ outcome }, Math.max(events, 1));
-    },
-  });
-  const app = express();
-  app.disable("x-powered-by");
-  app.use(router);
-  return startServer({
-    app,
-    listen: options.auditWebhook.listen,
-    tls: options.auditWebhook.tls,
-    logger: ctx.logger,
-    clock: ctx.clock,
   });
 }
 
@@ -251,7 +222,19 @@ async function runAuditor(
     get: (name) => policies.get(name),
   });
   try {
-    state.webhook = await startWebhook(ctx, options, audit, metrics);
+    // Denials by the compiled policies never reach the webhook: the audit webhook reports them.
+    state.webhook =
+      options.auditWebhook === undefined
+        ? undefined
+        : await startAuditServer(ctx, {
+            ...options.auditWebhook,
+            audit,
+            journalDenial: (entry, receivedMs) => {
+              eventJournal.onBackstopDenial(entry, receivedMs, ctx.clock.now());
+            },
+            metrics,
+            logger,
+          });
     for (const informer of informers) informer.start();
     const stop = (): void => {
       queue.shutDown();

@@ -147,7 +147,7 @@ describe("the compiled ValidatingAdmissionPolicy", () => {
           validationActions?: unknown;
         }
       ).validationActions;
-    expect(await actions()).toEqual(["Deny"]);
+    expect(await actions()).toEqual(["Deny", "Audit"]);
     const live = await admin.get({
       apiVersion: "gitops-guard.io/v1alpha1",
       kind: "GuardPolicy",

@@ -68,7 +68,7 @@ describe("compileBackstop", () => {
     ]);
     expect(binding["spec"]).toEqual({
       policyName: "gitops-guard-default",
-      validationActions: ["Deny"],
+      validationActions: ["Deny", "Audit"],
     });
     expect(binding.metadata.ownerReferences).toEqual(vap.metadata.ownerReferences);
   });

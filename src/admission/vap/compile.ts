@@ -141,6 +141,16 @@ function bindingMatch(options: BackstopOptions): object {
   };
 }
 
+/**
+ * Enforce denies and also audits: Audit puts the denial in the API server's audit event (the
+ * validation_failure annotation), the only trace of it the auditor can journal, since the
+ * webhook is never called for a request a policy denied. (Deny and Warn may not be combined.)
+ * Audit mode denies nothing: the API server only records what Enforce would deny.
+ */
+function validationActions(policy: GuardPolicy): string[] {
+  return policy.spec.mode === "Enforce" ? ["Deny", "Audit"] : ["Audit"];
+}
+
 export function compileBackstop(policy: GuardPolicy, options: BackstopOptions): CompiledBackstop {
   const bakedAt = bakedTime(options.now);
   const baked = { [BAKED_AT_ANNOTATION]: new Date(bakedAt).toISOString() };
@@ -169,8 +179,7 @@ export function compileBackstop(policy: GuardPolicy, options: BackstopOptions): 
     metadata: metadata(policy, options),
     spec: {
       policyName: backstopName(policy.name),
-      // Audit mode denies nothing: the API server only records what Enforce would deny.
-      validationActions: policy.spec.mode === "Enforce" ? ["Deny"] : ["Audit"],
+      validationActions: validationActions(policy),
       ...bindingMatch(options),
     },
   };

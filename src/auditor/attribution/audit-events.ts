@@ -2,10 +2,12 @@
  * audit.k8s.io/v1 EventList from the API server's audit webhook backend. Validated with ajv
  * before use; only who, what and when are kept. The request and response bodies an audit
  * policy may include (Secrets among them) are never copied, logged or stored: only the written
- * object's resourceVersion is read from the response.
+ * object's resourceVersion is read from the response. Annotations are read for one purpose:
+ * the denials of gitops-guard's compiled policies (backstop-denials.ts).
  */
 import { Ajv, type ValidateFunction } from "ajv";
 import { compact } from "../compact.js";
+import { backstopDenialOf, type AuditEventView, type BackstopDenial } from "./backstop-denials.js";
 import type { AuditFact } from "./facts.js";
 
 const STRING = { type: "string" } as const;
@@ -17,6 +19,7 @@ const EVENT_SCHEMA = {
     auditID: STRING,
     stage: STRING,
     verb: STRING,
+    requestURI: STRING,
     requestReceivedTimestamp: STRING,
     stageTimestamp: STRING,
     user: {
@@ -42,6 +45,8 @@ const EVENT_SCHEMA = {
       },
     },
     responseStatus: { type: "object", properties: { code: { type: "integer" } } },
+    // Only an object: a value of a shape we do not read must not make the batch invalid.
+    annotations: { type: "object" },
   },
 } as const;
 
@@ -55,25 +60,7 @@ const EVENT_LIST_SCHEMA = {
   },
 } as const;
 
-interface AuditUser {
-  readonly username: string;
-  readonly groups?: string[];
-}
-
-interface AuditEvent {
-  readonly auditID: string;
-  readonly stage: string;
-  readonly verb: string;
-  readonly requestReceivedTimestamp: string;
-  readonly user: AuditUser;
-  readonly impersonatedUser?: AuditUser;
-  readonly objectRef?: {
-    readonly resource?: string;
-    readonly subresource?: string;
-    readonly namespace?: string;
-    readonly name?: string;
-    readonly apiGroup?: string;
-  };
+interface AuditEvent extends AuditEventView {
   readonly responseStatus?: { readonly code?: number };
   readonly responseObject?: unknown;
 }
@@ -86,12 +73,24 @@ const MUTATING_VERBS: ReadonlySet<string> = new Set(["create", "update", "patch"
 
 export type AuditParser = (body: unknown) => AuditFact[] | undefined;
 
+export interface AuditParserOptions {
+  /** Told of each request one of gitops-guard's compiled policies denied, in batch order. */
+  readonly onDenial?: (denial: BackstopDenial) => void;
+}
+
 /** A parser that returns the facts of the mutating, completed requests, or undefined if invalid. */
-export function createAuditParser(): AuditParser {
+export function createAuditParser(options: AuditParserOptions = {}): AuditParser {
   const ajv = new Ajv({ allErrors: false, strict: false });
   const validate: ValidateFunction<AuditEventList> = ajv.compile<AuditEventList>(EVENT_LIST_SCHEMA);
+  const { onDenial } = options;
   return (body) => {
     if (!validate(body)) return undefined;
+    if (onDenial !== undefined) {
+      for (const event of body.items) {
+        const denial = backstopDenialOf(event);
+        if (denial !== undefined) onDenial(denial);
+      }
+    }
     return body.items.map(toFact).filter((f): f is AuditFact => f !== undefined);
   };
 }

@@ -45,6 +45,12 @@ export interface JournalEntry {
    * key-rotated): its uid keeps the journal to one record per Event across restarts.
    */
   readonly event?: { readonly namespace: string; readonly name: string; readonly uid: string };
+  /**
+   * The API server's audit ID of the request a record was made from (admission-denied by a
+   * compiled ValidatingAdmissionPolicy, which leaves no Event): one record per request across
+   * restarts and redelivered audit batches.
+   */
+  readonly auditId?: string;
 }
 
 export interface JournalRecord extends JournalEntry {

@@ -173,10 +173,15 @@ export function createSecretsComponent(
 
   async function run(signal: AbortSignal): Promise<void> {
     const threads = ctx.config.unsealThreads;
+    const cpuMeter = {
+      onCpu: (micros: number): void => {
+        metrics.unsealCpu.inc(micros / 1e6);
+      },
+    };
     const current: Running = {
       lanes: types.map(laneFor),
       secrets: informer<KubeObject>(SECRET),
-      unsealer: threads > 0 ? startUnsealPool(threads) : inlineUnsealer(),
+      unsealer: threads > 0 ? startUnsealPool(threads, cpuMeter) : inlineUnsealer(cpuMeter),
     };
     running = current;
     for (const lane of current.lanes) wire(lane, current.secrets);

@@ -24,6 +24,8 @@ export type UnsealReply =
       /** Structured clone turns Buffers into Uint8Arrays; the pool turns them back. */
       readonly values: ReadonlyMap<string, Uint8Array>;
       readonly openedWith: ReadonlyMap<string, string>;
+      /** CPU this thread spent on the request, µs (user + system). */
+      readonly cpuMicros: number;
     }
   | {
       readonly id: number;
@@ -31,4 +33,5 @@ export type UnsealReply =
       readonly code: ErrorCode;
       readonly message: string;
       readonly details: Readonly<Record<string, unknown>>;
+      readonly cpuMicros: number;
     };

@@ -9,20 +9,25 @@ import { unsealSealedSecret } from "../crypto/sealing/unseal.js";
 import { ErrorCodes, errorMessage, isGuardError } from "../errors.js";
 import type { UnsealReply, UnsealRequest } from "./unseal-protocol.js";
 
-function reply(request: Extract<UnsealRequest, { type: "unseal" }>, keyring: Keyring): UnsealReply {
+function open(request: Extract<UnsealRequest, { type: "unseal" }>, keyring: Keyring): UnsealReply {
+  const started = process.threadCpuUsage();
+  const cpu = (): number => {
+    const used = process.threadCpuUsage(started);
+    return used.user + used.system;
+  };
   try {
     const unsealed = unsealSealedSecret(request.sealedSecret, { ...request.options, keyring });
-    return { id: request.id, ok: true, ...unsealed };
+    return { id: request.id, ok: true, ...unsealed, cpuMicros: cpu() };
   } catch (err: unknown) {
-    return isGuardError(err)
-      ? { id: request.id, ok: false, code: err.code, message: err.message, details: err.details }
-      : {
-          id: request.id,
-          ok: false,
-          code: ErrorCodes.INTERNAL,
-          message: errorMessage(err),
-          details: {},
-        };
+    const known = isGuardError(err);
+    return {
+      id: request.id,
+      ok: false,
+      code: known ? err.code : ErrorCodes.INTERNAL,
+      message: errorMessage(err),
+      details: known ? err.details : {},
+      cpuMicros: cpu(),
+    };
   }
 }
 
@@ -31,6 +36,6 @@ if (port !== null) {
   let keyring = new Keyring();
   port.on("message", (request: UnsealRequest) => {
     if (request.type === "keys") keyring = new Keyring(request.keys);
-    else port.postMessage(reply(request, keyring));
+    else port.postMessage(open(request, keyring));
   });
 }

@@ -7,9 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { formatRecord } from "../../src/cli/audit-run.js";
-import type { KubeObject } from "../../src/kube/objects.js";
 import {
   GUARD_DEPLOYMENTS,
   createPolicy,
@@ -19,21 +17,7 @@ import {
   startAdmission,
 } from "../admission/harness.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
-import { startAuditor, type RunningAuditor } from "./harness.js";
-
-function denials(auditor: RunningAuditor, ns: string): JournalRecord[] {
-  return auditor
-    .records()
-    .filter((r) => r.type === "admission-denied" && r.object?.namespace === ns);
-}
-
-async function denyEvents(ns: string): Promise<KubeObject[]> {
-  const { items } = await clientAs("admin").list(
-    { apiVersion: "events.k8s.io/v1", kind: "Event" },
-    { namespace: ns },
-  );
-  return items.filter((e) => e["action"] === "Deny");
-}
+import { denials, denyEvents, startAuditor } from "./harness.js";
 
 /** alice's label edit, retried until the webhook (registered asynchronously) denies it. */
 async function aliceDenied(ns: string, label: string, dryRun = false): Promise<void> {

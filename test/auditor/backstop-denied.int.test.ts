@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { backstopName } from "../../src/admission/vap/compile.js";
-import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { formatRecord } from "../../src/cli/audit-run.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
@@ -19,7 +18,7 @@ import { clientAs, envtest, eventually, testNamespace } from "../envtest/context
 import { kubeconfigYaml } from "../envtest/kubeconfig.js";
 import { makeClientCert } from "../envtest/pki.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { auditedApiServer, startAuditor, type RunningAuditor } from "./harness.js";
+import { auditedApiServer, denials, denyEvents, startAuditor } from "./harness.js";
 
 const exec = promisify(execFile);
 const GUARD_CONFIGMAPS = { match: { resources: [{ apiGroups: [""], kinds: ["ConfigMap"] }] } };
@@ -31,20 +30,6 @@ function configMap(namespace: string): KubeObject {
     metadata: { name: "web", namespace },
     data: { LOG_LEVEL: "info" },
   };
-}
-
-function denials(auditor: RunningAuditor, ns: string): JournalRecord[] {
-  return auditor
-    .records()
-    .filter((r) => r.type === "admission-denied" && r.object?.namespace === ns);
-}
-
-async function denyEvents(ns: string): Promise<KubeObject[]> {
-  const { items } = await clientAs("admin").list(
-    { apiVersion: "events.k8s.io/v1", kind: "Event" },
-    { namespace: ns },
-  );
-  return items.filter((e) => e["action"] === "Deny");
 }
 
 /** alice (group developers) talking to the audited API server, through kubectl. */

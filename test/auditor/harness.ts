@@ -152,3 +152,19 @@ export async function auditedApiServer(
   onTestFinished(() => server.stop());
   return server;
 }
+
+/** The admission-denied records of one namespace. */
+export function denials(auditor: RunningAuditor, ns: string): JournalRecord[] {
+  return auditor
+    .records()
+    .filter((r) => r.type === "admission-denied" && r.object?.namespace === ns);
+}
+
+/** The webhook's Deny Events in one namespace. */
+export async function denyEvents(ns: string): Promise<KubeObject[]> {
+  const { items } = await clientAs("admin").list(
+    { apiVersion: "events.k8s.io/v1", kind: "Event" },
+    { namespace: ns },
+  );
+  return items.filter((e) => e["action"] === "Deny");
+}

@@ -72,7 +72,9 @@ try {
   await expiresAndHeals(guard);
   await sealCommitMaterialise({ admin, opsUrl, repo, out });
 
-  out.step("audit verify recomputes the journal's hash chain");
+  out.step("The whole journal, and audit verify recomputing its hash chain");
+  const journal = await cli(["audit", "list", "--server", opsUrl]);
+  out.say(`$ gitops-guard audit list --server ${opsUrl}\n${journal}`);
   const verified = await cli(["audit", "verify", "--server", opsUrl]);
   out.say(`$ gitops-guard audit verify --server ${opsUrl}\n${verified}`);
   out.result("audit verify", verified.trim().split("\n")[0] ?? "");

@@ -30,10 +30,15 @@ const settings = (data: Record<string, string>): KubeObject => ({
 
 export async function firstSync(c: GuardContext, ageKey: string): Promise<void> {
   c.out.step("A GuardPolicy guards the shop; a GitSync points at the example repository");
-  await c.admin.apply(secret("gitops-guard-alerts", SYSTEM_NS, { "hmac-key": c.sink.hmacKey }));
-  await c.admin.apply(secret("sops-age", SYSTEM_NS, { "demo.agekey": ageKey }));
-  await c.admin.apply(guardPolicy(c.sink.url));
-  await c.admin.apply(gitSync(c.repoDir));
+  // What a platform admin would `kubectl apply --server-side`: so the journal names kubectl.
+  const asKubectl = { fieldManager: "kubectl" };
+  await c.admin.apply(
+    secret("gitops-guard-alerts", SYSTEM_NS, { "hmac-key": c.sink.hmacKey }),
+    asKubectl,
+  );
+  await c.admin.apply(secret("sops-age", SYSTEM_NS, { "demo.agekey": ageKey }), asKubectl);
+  await c.admin.apply(guardPolicy(c.sink.url), asKubectl);
+  await c.admin.apply(gitSync(c.repoDir), asKubectl);
   const ready = await until("the first sync", () => readySync(c.admin));
   c.out.say(
     `synced ${ready.lastAppliedRevision ?? "?"}: ${String(ready.inventory?.length ?? 0)} objects applied by the reconciler (examples/shop)`,
@@ -107,11 +112,26 @@ export async function journaledAndAlerted(c: GuardContext): Promise<void> {
     return out.includes("bob") ? out : undefined;
   });
   c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type break-glass\n${listed}`);
+  const asJson = await cli([
+    "audit",
+    "list",
+    "--server",
+    c.opsUrl,
+    "--type",
+    "break-glass",
+    "-o",
+    "json",
+  ]);
+  const record = (JSON.parse(asJson) as { diff?: { path: string }[] }[]).find((r) =>
+    (r.diff ?? []).some((d) => d.path === "/data/checkout"),
+  );
+  c.out.say(`the record, as \`audit list -o json\` prints it:\n${JSON.stringify(record, null, 2)}`);
   const alert = await until("the alert", () =>
     Promise.resolve(
       c.sink.received.find((a) => a.type === "break-glass" && a.fields.includes("/data/checkout")),
     ),
   );
+  c.out.say(`the alert's JSON, as the receiver got it:\n${JSON.stringify(alert, null, 2)}`);
   c.out.say(
     `alert received, signature valid: "${alert.title}" by ${alert.user}, fields ${alert.fields.join(", ")}` +
       `${alert.gitPath === undefined ? "" : `, Git path ${alert.gitPath}`}${alert.reason === undefined ? "" : `, reason "${alert.reason}"`}`,

@@ -21,7 +21,7 @@ import { EventJournal } from "./event-journal.js";
 import { journalRouter } from "./journal/http.js";
 import { JOURNAL_FILE, JournalStore } from "./journal/store.js";
 import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
-import { POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
+import { lastPolicyRecords, POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { buildScope, type Scope } from "./scope.js";
 import { cachedFor, listKeySecrets, type StatusSources } from "./status/collect.js";
@@ -220,6 +220,7 @@ async function runAuditor(
     audit,
     graceMs,
     get: (name) => policies.get(name),
+    journaled: () => lastPolicyRecords(journal),
   });
   try {
     // Denials by the compiled policies never reach the webhook: the audit webhook reports them.

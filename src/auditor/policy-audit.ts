@@ -7,7 +7,13 @@ import type { FactIndex } from "./attribution/index.js";
 import { changedManagers } from "./attribution/managed-fields.js";
 import { fieldDiff } from "./diff/diff.js";
 import { WHOLE_OBJECT_REMOVED } from "./drift-tracker.js";
-import { secretValueDigest, type FieldChange, type JournalRecord } from "./journal/record.js";
+import {
+  secretValueDigest,
+  type FieldChange,
+  type JournalObject,
+  type JournalRecord,
+} from "./journal/record.js";
+import type { JournalStore } from "./journal/store.js";
 import { journalObject, type DriftRecorder } from "./recorder.js";
 
 /** Work-queue keys of GuardPolicies: "policy|name" (objects' keys hold a "group/Kind" first). */
@@ -29,11 +35,56 @@ export interface PolicyAuditDeps {
   readonly graceMs: number;
   /** The GuardPolicy informer's cached state of a policy. */
   readonly get: (name: string) => KubeObject | undefined;
+  /** The newest policy-changed record of each policy in the journal, by policy name. */
+  readonly journaled?: () => ReadonlyMap<string, JournalRecord>;
 }
 
 interface Known {
   readonly object: KubeObject;
   readonly seenMs: number;
+}
+
+/** The newest policy-changed record of each GuardPolicy in the journal. */
+export function lastPolicyRecords(journal: JournalStore): Map<string, JournalRecord> {
+  const last = new Map<string, JournalRecord>();
+  let afterSeq = 0;
+  for (;;) {
+    const page = journal.list({
+      afterSeq,
+      limit: 1000,
+      type: "policy-changed",
+      kind: "GuardPolicy",
+    });
+    for (const r of page) if (r.object !== undefined) last.set(r.object.name, r);
+    const tail = page.at(-1);
+    if (tail === undefined || page.length < 1000) return last;
+    afterSeq = tail.seq;
+  }
+}
+
+/** "manager (Operation)" of every managedFields entry, as attribution names them. */
+function managerNamesOf(policy: KubeObject): string[] {
+  const names = changedManagers(undefined, policy).map((m) => `${m.manager} (${m.operation})`);
+  return [...new Set(names)];
+}
+
+/** The journal's view of a policy: with its generation, which a restart compares with. */
+function policyObject(policy: KubeObject): JournalObject {
+  const generation = policy.metadata.generation;
+  return { ...journalObject(policy), ...(generation === undefined ? {} : { generation }) };
+}
+
+function isDeletion(record: JournalRecord): boolean {
+  return (record.diff ?? []).some((c) => c.path === "" && c.op === "remove");
+}
+
+/** What the journal's last record of a policy misses of its current state. */
+export function missedChange(last: JournalRecord, current: KubeObject): PolicyChange | undefined {
+  if (isDeletion(last) || last.object?.uid !== current.metadata.uid) return "created";
+  const was = last.object?.generation;
+  // Records written before generations were kept cannot tell a change.
+  if (was === undefined || was === current.metadata.generation) return undefined;
+  return "changed";
 }
 
 /** What happened between the journaled state and the current one; undefined: nothing to record. */
@@ -112,12 +163,51 @@ export class PolicyAudit {
     this.deps = deps;
   }
 
-  /** The policies the auditor finds at start: the baseline, not changes. */
+  /**
+   * The policies the auditor finds at start are its baseline; but where the journal already
+   * holds a record of a policy, a policy created, changed or deleted since (while no auditor
+   * ran) is journaled now, with what can still be known: the spec of a created one, the
+   * generations of a changed one.
+   */
   seed(policies: readonly KubeObject[]): void {
     const now = this.deps.clock.now();
+    const journaled = this.deps.journaled?.() ?? new Map<string, JournalRecord>();
     for (const policy of policies) {
-      this.known.set(policy.metadata.name ?? "", { object: policy, seenMs: now });
+      const name = policy.metadata.name ?? "";
+      const last = journaled.get(name);
+      const missed = last === undefined ? undefined : missedChange(last, policy);
+      if (missed !== undefined) this.recordMissed(missed, last, policy);
+      this.known.set(name, { object: policy, seenMs: now });
     }
+    const present = new Set(policies.map((p) => p.metadata.name ?? ""));
+    for (const [name, last] of journaled) {
+      if (!present.has(name) && !isDeletion(last)) this.recordMissed("deleted", last, undefined);
+    }
+  }
+
+  private recordMissed(
+    change: PolicyChange,
+    last: JournalRecord | undefined,
+    current: KubeObject | undefined,
+  ): void {
+    const was = last?.object;
+    const object = current === undefined ? was : policyObject(current);
+    if (object === undefined) return;
+    const generations =
+      change === "changed"
+        ? ` (generation ${String(was?.generation)} to ${String(object.generation)})`
+        : "";
+    const unknown = change === "changed" ? "who and which fields are" : "who is";
+    this.deps.recorder.append(
+      {
+        type: "policy-changed",
+        object,
+        ...(current === undefined ? {} : { fieldManagers: managerNamesOf(current) }),
+        diff: change === "changed" ? [] : policyDiff(undefined, current),
+        message: `GuardPolicy ${object.name} ${change} while no auditor was running${generations}; ${unknown} not known`,
+      },
+      undefined,
+    );
   }
 
   reconcile(name: string): ReconcileResult {
@@ -177,7 +267,7 @@ export class PolicyAudit {
     return this.deps.recorder.append(
       {
         type: "policy-changed",
-        object: journalObject(policy),
+        object: policyObject(policy),
         ...(who.user === undefined ? {} : { user: who.user }),
         fieldManagers: who.fieldManagers,
         diff: policyDiff(input.before, input.after),

@@ -4,7 +4,12 @@ import { FactIndex } from "../../src/auditor/attribution/index.js";
 import { secretValueDigest } from "../../src/auditor/journal/record.js";
 import { JournalStore } from "../../src/auditor/journal/store.js";
 import { createAuditorMetrics } from "../../src/auditor/metrics.js";
-import { PolicyAudit, policyChangeOf, policyDiff } from "../../src/auditor/policy-audit.js";
+import {
+  lastPolicyRecords,
+  PolicyAudit,
+  policyChangeOf,
+  policyDiff,
+} from "../../src/auditor/policy-audit.js";
 import { DriftRecorder } from "../../src/auditor/recorder.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { createLogger } from "../../src/telemetry/log.js";
@@ -50,16 +55,19 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.close();
 });
 
-function setup(): {
+interface Setup {
   clock: FakeClock;
   journal: JournalStore;
   audit: FactIndex<AuditFact>;
   live: Map<string, KubeObject>;
   policies: PolicyAudit;
-} {
-  const clock = new FakeClock();
-  const journal = JournalStore.open(":memory:", clock);
-  stores.push(journal);
+}
+
+/** A PolicyAudit; with `restartOf`, a new one on the same journal, as after a restart. */
+function setup(restartOf?: Setup): Setup {
+  const clock = restartOf?.clock ?? new FakeClock();
+  const journal = restartOf?.journal ?? JournalStore.open(":memory:", clock);
+  if (restartOf === undefined) stores.push(journal);
   const metrics = createAuditorMetrics(createMetrics().registry, () => 0);
   const recorder = new DriftRecorder({
     journal,
@@ -67,13 +75,14 @@ function setup(): {
     logger: createLogger({ level: "silent", destination: sink().stream }),
   });
   const audit = new FactIndex<AuditFact>({ clock });
-  const live = new Map<string, KubeObject>();
+  const live = restartOf?.live ?? new Map<string, KubeObject>();
   const policies = new PolicyAudit({
     clock,
     recorder,
     audit,
     graceMs: 1000,
     get: (name) => live.get(name),
+    journaled: () => lastPolicyRecords(journal),
   });
   return { clock, journal, audit, live, policies };
 }
@@ -171,5 +180,55 @@ describe("PolicyAudit", () => {
     expect(journal.list()[0]?.user).toBeUndefined();
     expect(policies.reconcile("default")).toEqual({});
     expect(journal.count()).toBe(1);
+  });
+
+  it("journals, at start, what changed while no auditor ran, once", async () => {
+    const first = setup();
+    first.live.set("default", policy(1, ["ConfigMap"]));
+    first.policies.seed([...first.live.values()]);
+    first.live.set("default", policy(2, ["Secret"]));
+    expect(first.policies.reconcile("default").requeueAfterMs).toBe(250);
+    await first.clock.advance(1000);
+    first.policies.reconcile("default");
+    expect(first.journal.list().at(-1)?.object).toMatchObject({ generation: 2 });
+
+    // Down while the policy moves to generation 4: the next start journals that it changed.
+    first.live.set("default", policy(4, ["Pod"]));
+    const second = setup(first);
+    second.policies.seed([...second.live.values()]);
+    expect(second.journal.list().at(-1)).toMatchObject({
+      type: "policy-changed",
+      object: { name: "default", generation: 4 },
+      diff: [],
+      fieldManagers: ["kubectl-edit (Update)"],
+      message:
+        "GuardPolicy default changed while no auditor was running (generation 2 to 4); who and which fields are not known",
+    });
+    const count = second.journal.count();
+    setup(first).policies.seed([...first.live.values()]);
+    expect(first.journal.count()).toBe(count);
+
+    // Deleted, then created again with another uid, each while down.
+    first.live.delete("default");
+    setup(first).policies.seed([]);
+    expect(first.journal.list().at(-1)).toMatchObject({
+      diff: [{ path: "", op: "remove" }],
+      message: "GuardPolicy default deleted while no auditor was running; who is not known",
+    });
+    first.live.set("default", policy(1, ["ConfigMap"], "p-2"));
+    setup(first).policies.seed([...first.live.values()]);
+    const created = first.journal.list().at(-1);
+    expect(created?.message).toBe(
+      "GuardPolicy default created while no auditor was running; who is not known",
+    );
+    expect(created?.diff?.map((c) => c.path)).toEqual(["/spec"]);
+    expect(JSON.stringify(first.journal.list())).not.toContain(SLACK_URL);
+  });
+
+  it("takes the policies of a journal that never saw them as the baseline", () => {
+    const { journal, live, policies } = setup();
+    live.set("default", policy(3, ["ConfigMap"]));
+    policies.seed([...live.values()]);
+    expect(journal.count()).toBe(0);
   });
 });

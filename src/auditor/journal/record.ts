@@ -19,6 +19,8 @@ export interface JournalObject {
   readonly namespace?: string;
   readonly name: string;
   readonly uid?: string;
+  /** metadata.generation when recorded (GuardPolicies: what a restart compares with). */
+  readonly generation?: number;
 }
 
 /** One changed field. For Secrets, from/to hold only a digest (secretValueDigest), never a value. */

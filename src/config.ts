@@ -9,50 +9,19 @@ import type { ErrorObject } from "ajv";
 import { ErrorCodes, GuardError } from "./errors.js";
 import { parseHostPort } from "./http/address.js";
 
-export const COMPONENTS = ["admission", "secrets", "reconciler", "auditor"] as const;
-export type Component = (typeof COMPONENTS)[number];
+import { COMPONENTS, LOG_LEVELS, type Config } from "./config-types.js";
 
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export {
+  COMPONENTS,
+  LOG_LEVELS,
+  type AuditWebhookConfig,
+  type Component,
+  type Config,
+  type LeaderElectionConfig,
+  type LogLevel,
+  type ServiceAccountsConfig,
+} from "./config-types.js";
 
-export interface LeaderElectionConfig {
-  readonly enabled: boolean;
-  readonly leaseName: string;
-  readonly leaseDurationSeconds: number;
-  readonly renewDeadlineSeconds: number;
-  readonly retryPeriodSeconds: number;
-}
-
-export interface ServiceAccountsConfig {
-  readonly reconciler: string;
-  readonly secrets: string;
-  readonly webhook: string;
-}
-
-export interface Config {
-  /** Absent: use the in-cluster service account. */
-  readonly kubeconfig?: string;
-  readonly components: readonly Component[];
-  readonly namespace: string;
-  /** host:port of the admission webhook's HTTPS server. */
-  readonly webhookListen: string;
-  /** host:port of the ops server: /healthz, /readyz, /metrics. */
-  readonly opsListen: string;
-  readonly stateDir: string;
-  readonly logLevel: LogLevel;
-  /** Leader-election holder identity. */
-  readonly identity: string;
-  readonly leaderElection: LeaderElectionConfig;
-  /** Each component acts as its own service account (out of a cluster). */
-  readonly impersonate: boolean;
-  readonly serviceAccounts: ServiceAccountsConfig;
-  /** The secrets component also reconciles bitnami.com/v1alpha1 SealedSecrets. */
-  readonly bitnamiSealedSecrets: boolean;
-  /** Worker threads that open SealedSecrets (RSA); 0 opens them on the event loop. */
-  readonly unsealThreads: number;
-}
-
-/** Option values the CLI parsed (commander's opts(), only those given on the command line). */
 export type ConfigFlags = Readonly<Record<string, unknown>>;
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -100,6 +69,10 @@ const SETTINGS: readonly Setting[] = [
   { path: ["serviceAccounts", "webhook"] },
   { path: ["bitnamiSealedSecrets"], flag: "bitnamiSealedSecrets" },
   { path: ["unsealThreads"], flag: "unsealThreads" },
+  { path: ["auditWebhook", "listen"], flag: "auditWebhookListen" },
+  { path: ["auditWebhook", "certFile"], flag: "auditWebhookCertFile" },
+  { path: ["auditWebhook", "keyFile"], flag: "auditWebhookKeyFile" },
+  { path: ["auditWebhook", "tokenFile"], flag: "auditWebhookTokenFile" },
 ];
 
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
@@ -138,6 +111,16 @@ function schema(): object {
     impersonate: { type: "boolean" },
     bitnamiSealedSecrets: { type: "boolean", default: false },
     unsealThreads: { type: "integer", minimum: 0, maximum: 64, default: 2 },
+    auditWebhook: {
+      ...closed({
+        listen: { type: "string", format: "host-port" },
+        certFile: { type: "string", minLength: 1 },
+        keyFile: { type: "string", minLength: 1 },
+        tokenFile: { type: "string", minLength: 1 },
+      }),
+      // Served only with TLS and a token: audit events decide who is named in the journal.
+      dependencies: { listen: ["certFile", "keyFile", "tokenFile"] },
+    },
     serviceAccounts: closed({
       reconciler: text(DNS_SUBDOMAIN, 253, "gitops-guard-reconciler"),
       secrets: text(DNS_SUBDOMAIN, 253, "gitops-guard-secrets"),

@@ -12,6 +12,7 @@ import { realClock, type Clock } from "./runtime/clock.js";
 import type { Component } from "./runtime/component.js";
 import { LeaderElector } from "./runtime/leader.js";
 import { createAdmissionComponent } from "./admission/component.js";
+import { auditWebhookSettings } from "./auditor/audit-webhook-files.js";
 import { createAuditorComponent } from "./auditor/component.js";
 import { createReconcilerComponent } from "./reconciler/component.js";
 import { createSecretsComponent } from "./secrets/component.js";
@@ -22,7 +23,10 @@ const FACTORIES: Readonly<Record<ComponentName, ComponentFactory>> = {
   admission: (ctx) => createAdmissionComponent(ctx),
   secrets: (ctx) => createSecretsComponent(ctx, { bitnami: ctx.config.bitnamiSealedSecrets }),
   reconciler: (ctx) => createReconcilerComponent(ctx),
-  auditor: (ctx) => createAuditorComponent(ctx),
+  auditor: (ctx) => {
+    const auditWebhook = auditWebhookSettings(ctx.config.auditWebhook);
+    return createAuditorComponent(ctx, auditWebhook === undefined ? {} : { auditWebhook });
+  },
 };
 
 const SERVICE_ACCOUNT_OF: Readonly<Record<ComponentName, keyof Config["serviceAccounts"]>> = {

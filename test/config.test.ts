@@ -46,6 +46,7 @@ describe("loadConfig defaults", () => {
       impersonate: false,
       bitnamiSealedSecrets: false,
       unsealThreads: 2,
+      auditWebhook: {},
       serviceAccounts: {
         reconciler: "gitops-guard-reconciler",
         secrets: "gitops-guard-secrets",
@@ -317,6 +318,26 @@ describe("loadConfig errors", () => {
       },
     ]);
     expect(err.message).not.toContain("s3cr3t-token");
+  });
+
+  it("serves the audit webhook only with a certificate, a key and a token", () => {
+    const err = failure({ env: { GITOPS_GUARD_AUDIT_WEBHOOK_LISTEN: "0.0.0.0:9444" } });
+    expect(err.message).toContain("auditWebhook");
+    expect(err.message).toMatch(/certFile/);
+    const config = load({
+      flags: {
+        auditWebhookListen: "0.0.0.0:9444",
+        auditWebhookCertFile: "/tls/tls.crt",
+        auditWebhookKeyFile: "/tls/tls.key",
+        auditWebhookTokenFile: "/token/token",
+      },
+    });
+    expect(config.auditWebhook).toEqual({
+      listen: "0.0.0.0:9444",
+      certFile: "/tls/tls.crt",
+      keyFile: "/tls/tls.key",
+      tokenFile: "/token/token",
+    });
   });
 
   it("rejects a flag it does not know", () => {

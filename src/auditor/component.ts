@@ -30,7 +30,12 @@ import { WatchSet } from "./watch-set.js";
 
 export interface AuditorOptions {
   /** Serve the API server's audit webhook over HTTPS here (host:port; port 0 picks one). */
-  readonly auditWebhook?: { readonly listen: string; readonly tls: TlsMaterial };
+  /** token: what the API server's audit webhook kubeconfig sends; set it in a cluster. */
+  readonly auditWebhook?: {
+    readonly listen: string;
+    readonly tls: TlsMaterial;
+    readonly token?: string;
+  };
   /** How long an unattributed change waits for its audit event or admission Event. Default 3 s. */
   readonly attributionGraceMs?: number;
   /** How long an unattributed deletion of an owned object waits for its prune; default 10 s. */

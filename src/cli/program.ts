@@ -84,6 +84,10 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
       "also reconcile bitnami.com/v1alpha1 SealedSecrets (taking over from Bitnami's controller)",
     )
     .option("--unseal-threads <n>", "threads that open SealedSecrets (RSA); 0: the event loop")
+    .option("--audit-webhook-listen <host:port>", "serve the API server's audit webhook (HTTPS)")
+    .option("--audit-webhook-cert-file <file>", "its TLS certificate (PEM)")
+    .option("--audit-webhook-key-file <file>", "its TLS key (PEM)")
+    .option("--audit-webhook-token-file <file>", "the bearer token the API server must send")
     .option("--identity <name>", "leader-election identity; default POD_NAME, else host name")
     .addHelpText("after", environmentHelp)
     .action(async (_options: unknown, command: Command) => {

@@ -59,6 +59,7 @@ describe("the rendered chart on the real API server", { timeout: GO_TOOL_BUILD_T
     const ns = await testNamespace("chartv");
     await dryRun(ns, {
       controller: { persistence: { type: "emptyDir" }, replicas: 2, bitnamiSealedSecrets: true },
+      auditWebhook: { enabled: true, tlsSecretName: "audit-tls", tokenSecretName: "audit-token" },
       webhook: { replicas: 3, failurePolicy: "Fail", timeoutSeconds: 10 },
       networkPolicy: { opsFrom: [{ namespaceSelector: { matchLabels: { team: "monitoring" } } }] },
       guardPolicy: {

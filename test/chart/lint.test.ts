@@ -18,8 +18,9 @@ const VARIATIONS: Readonly<Record<string, Record<string, unknown>>> = {
     guardPolicy: { enabled: false },
     webhook: { podDisruptionBudget: { enabled: false } },
   },
-  "Bitnami takeover, Audit mode with presets and guarded kinds": {
+  "Bitnami takeover, Audit mode with presets and guarded kinds, the audit webhook": {
     controller: { bitnamiSealedSecrets: true },
+    auditWebhook: { enabled: true, tlsSecretName: "audit-tls", tokenSecretName: "audit-token" },
     guardPolicy: {
       mode: "Audit",
       reconcilerPresets: ["argocd", "flux"],
@@ -57,6 +58,11 @@ describe("values.schema.json", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () => {
     ["an unknown mode", { guardPolicy: { mode: "Deny" } }, [/\/guardPolicy\/mode/, /Enforce/]],
     ["a bad failurePolicy", { webhook: { failurePolicy: "Open" } }, [/failurePolicy/, /Ignore/]],
     ["a persistence type", { controller: { persistence: { type: "hostPath" } } }, [/type/, /pvc/]],
+    [
+      "the audit webhook without its Secrets",
+      { auditWebhook: { enabled: true } },
+      [/auditWebhook\/tlsSecretName/, /minLength|at least 1/],
+    ],
   ];
   for (const [name, values, patterns] of cases) {
     it(`rejects ${name}, saying where and why`, () => {

@@ -48,6 +48,23 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     expect(podOf(controller).serviceAccountName).toBe("gitops-guard-controller");
   });
 
+  it("serves the audit webhook from the mounted Secrets when enabled", async () => {
+    const values = {
+      auditWebhook: { enabled: true, tlsSecretName: "audit-tls", tokenSecretName: "audit-token" },
+    };
+    const on = render({ release: "gitops-guard", namespace: "gitops-guard-system", values });
+    const deployment = find(on, "Deployment", "gitops-guard-controller");
+    expect((await configOf(deployment)).auditWebhook).toEqual({
+      listen: "0.0.0.0:9444",
+      certFile: "/etc/gitops-guard/audit-tls/tls.crt",
+      keyFile: "/etc/gitops-guard/audit-tls/tls.key",
+      tokenFile: "/etc/gitops-guard/audit-token/token",
+    });
+    const service = find(on, "Service", "gitops-guard");
+    expect(JSON.stringify(service["spec"])).toContain('"targetPort":"audit"');
+    expect((await configOf(controller)).auditWebhook).toEqual({});
+  });
+
   it("names every account and the Lease after another release, so two never collide", async () => {
     const other = render({ release: "edge", namespace: "guard" });
     const config = await configOf(find(other, "Deployment", "edge-gitops-guard-controller"));

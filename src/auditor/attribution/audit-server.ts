@@ -14,6 +14,8 @@ import { ResourceKinds } from "./resource-kinds.js";
 export interface AuditServerOptions {
   readonly listen: string;
   readonly tls: TlsMaterial;
+  /** The bearer token the API server must send (see auditWebhookRouter). */
+  readonly token?: string;
   /** Where the requests go, as attribution facts. */
   readonly audit: FactIndex<AuditFact>;
   /** Journals a compiled policy's denial once (EventJournal.onBackstopDenial). */
@@ -39,6 +41,7 @@ export async function startAuditServer(
     logger: options.logger,
   });
   const router = auditWebhookRouter({
+    ...(options.token === undefined ? {} : { token: options.token }),
     parse: createAuditParser({
       onDenial: (denial) => {
         denials.add(denial);

@@ -1,4 +1,5 @@
-import express, { Router, type Request, type Response } from "express";
+import { createHash, timingSafeEqual } from "node:crypto";
+import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { ErrorCodes } from "../../errors.js";
 import type { AuditParser } from "./audit-events.js";
 import type { AuditFact } from "./facts.js";
@@ -12,8 +13,32 @@ const BODY_LIMIT = "16mb";
 export interface AuditWebhookOptions {
   readonly parse: AuditParser;
   readonly onFacts: (facts: readonly AuditFact[]) => void;
-  /** Counts batches by outcome (accepted, invalid). */
-  readonly onBatch?: (outcome: "accepted" | "invalid", events: number) => void;
+  /** Counts batches by outcome (accepted, invalid, unauthorized). */
+  readonly onBatch?: (outcome: "accepted" | "invalid" | "unauthorized", events: number) => void;
+  /**
+   * The bearer token the API server's audit webhook kubeconfig sends. Set in a cluster: without
+   * it anyone who reaches the port could write attribution facts. Tests may leave it out.
+   */
+  readonly token?: string;
+}
+
+const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+
+/** Answers 401 unless the request carries the token (compared in constant time). */
+function requireToken(options: AuditWebhookOptions) {
+  const want = options.token === undefined ? undefined : digest(options.token);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const given = /^Bearer (.+)$/.exec(req.get("authorization") ?? "")?.[1];
+    if (want === undefined || (given !== undefined && timingSafeEqual(digest(given), want))) {
+      next();
+      return;
+    }
+    options.onBatch?.("unauthorized", 0);
+    res.status(401).json({
+      code: ErrorCodes.AUDIT_EVENTS_UNAUTHORIZED,
+      message: "audit events need the configured bearer token",
+    });
+  };
 }
 
 /**
@@ -24,6 +49,7 @@ export function auditWebhookRouter(options: AuditWebhookOptions): Router {
   const router = Router();
   router.post(
     AUDIT_WEBHOOK_PATH,
+    requireToken(options),
     express.json({ limit: BODY_LIMIT }),
     (req: Request, res: Response) => {
       const facts = options.parse(req.body as unknown);

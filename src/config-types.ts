@@ -1,0 +1,55 @@
+/** The shape of gitops-guard's configuration; config.ts builds it from flags and environment. */
+export const COMPONENTS = ["admission", "secrets", "reconciler", "auditor"] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LeaderElectionConfig {
+  readonly enabled: boolean;
+  readonly leaseName: string;
+  readonly leaseDurationSeconds: number;
+  readonly renewDeadlineSeconds: number;
+  readonly retryPeriodSeconds: number;
+}
+
+export interface ServiceAccountsConfig {
+  readonly reconciler: string;
+  readonly secrets: string;
+  readonly webhook: string;
+}
+
+/** The auditor's HTTPS endpoint for the API server's audit webhook backend; off when no listen. */
+export interface AuditWebhookConfig {
+  readonly listen?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** A file holding the bearer token the API server's audit webhook kubeconfig sends. */
+  readonly tokenFile?: string;
+}
+
+export interface Config {
+  /** Absent: use the in-cluster service account. */
+  readonly kubeconfig?: string;
+  readonly components: readonly Component[];
+  readonly namespace: string;
+  /** host:port of the admission webhook's HTTPS server. */
+  readonly webhookListen: string;
+  /** host:port of the ops server: /healthz, /readyz, /metrics. */
+  readonly opsListen: string;
+  readonly stateDir: string;
+  readonly logLevel: LogLevel;
+  /** Leader-election holder identity. */
+  readonly identity: string;
+  readonly leaderElection: LeaderElectionConfig;
+  /** Each component acts as its own service account (out of a cluster). */
+  readonly impersonate: boolean;
+  readonly serviceAccounts: ServiceAccountsConfig;
+  /** The secrets component also reconciles bitnami.com/v1alpha1 SealedSecrets. */
+  readonly bitnamiSealedSecrets: boolean;
+  /** Worker threads that open SealedSecrets (RSA); 0 opens them on the event loop. */
+  readonly unsealThreads: number;
+  readonly auditWebhook: AuditWebhookConfig;
+}
+
+/** Option values the CLI parsed (commander's opts(), only those given on the command line). */

@@ -105,6 +105,11 @@ export class KubeClient {
     return this.discovery.resourceFor(type);
   }
 
+  /** The kind served as `plural` in apiVersion, from discovery; undefined when not served. */
+  kindOf(apiVersion: string, plural: string): Promise<string | undefined> {
+    return this.discovery.kindOf(apiVersion, plural);
+  }
+
   /** A client that acts as another identity (the API server must allow impersonation). */
   impersonating(identity: Impersonation): KubeClient {
     const rest = createRestClient(this.kc, identity);

@@ -35,6 +35,16 @@ export class Discovery {
     return fresh;
   }
 
+  /**
+   * The kind of a REST resource (plural), for callers that only have the plural (audit events);
+   * undefined when the API server does not serve it. Same cache and miss rule as resourceFor.
+   */
+  async kindOf(apiVersion: string, plural: string): Promise<string | undefined> {
+    const find = (byKind: ReadonlyMap<string, ResourceInfo> | undefined): string | undefined =>
+      [...(byKind?.values() ?? [])].find((r) => r.plural === plural)?.kind;
+    return find(this.cache.get(apiVersion)) ?? find(await this.load(apiVersion));
+  }
+
   private async load(apiVersion: string): Promise<Map<string, ResourceInfo>> {
     let list: ApiResourceList;
     try {

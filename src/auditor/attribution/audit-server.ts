@@ -9,7 +9,6 @@ import type { BackstopEntry } from "./backstop-denials.js";
 import { BackstopJournal } from "./backstop-journal.js";
 import type { AuditFact } from "./facts.js";
 import type { FactIndex } from "./index.js";
-import { ResourceKinds } from "./resource-kinds.js";
 
 export interface AuditServerOptions {
   readonly listen: string;
@@ -34,9 +33,9 @@ export async function startAuditServer(
   ctx: ComponentContext,
   options: AuditServerOptions,
 ): Promise<RunningServer> {
-  const kinds = new ResourceKinds(ctx.kube);
   const denials = new BackstopJournal({
-    kindOf: (apiVersion, plural) => kinds.kindOf(apiVersion, plural),
+    // Audit events name resources by plural, the journal by kind.
+    kindOf: (apiVersion, plural) => ctx.kube.kindOf(apiVersion, plural),
     journal: options.journalDenial,
     logger: options.logger,
   });

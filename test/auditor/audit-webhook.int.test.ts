@@ -7,19 +7,7 @@ import { clientAs, envtest, eventually, testNamespace } from "../envtest/context
 import { kubeconfigYaml } from "../envtest/kubeconfig.js";
 import { makeClientCert } from "../envtest/pki.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { auditedApiServer, gitSyncWithInventory, startAuditor } from "./harness.js";
-
-function configMap(namespace: string, name: string): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name, namespace },
-    data: { LOG_LEVEL: "info" },
-  };
-}
-
-const ref = (namespace: string, name: string) =>
-  ({ apiVersion: "v1", kind: "ConfigMap", namespace, name }) as const;
+import { auditedApiServer, configMap, gitSyncWithInventory, ref, startAuditor } from "./harness.js";
 
 describe("auditor with the API server's audit webhook", () => {
   it("attributes edits that bypassed admission, and bob's break-glass with his reason", async () => {

@@ -168,3 +168,17 @@ export async function denyEvents(ns: string): Promise<KubeObject[]> {
   );
   return items.filter((e) => e["action"] === "Deny");
 }
+
+/** The ConfigMap the audit-webhook tests edit: LOG_LEVEL=info as Git has it. */
+export function configMap(namespace: string, name: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace },
+    data: { LOG_LEVEL: "info" },
+  };
+}
+
+/** The object reference of that ConfigMap. */
+export const ref = (namespace: string, name: string) =>
+  ({ apiVersion: "v1", kind: "ConfigMap", namespace, name }) as const;

@@ -23,7 +23,7 @@ import { kubeconfigYaml } from "../envtest/kubeconfig.js";
 import { makeClientCert } from "../envtest/pki.js";
 import { sink } from "../helpers/log-sink.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { auditedApiServer, gitSyncWithInventory, startAuditor } from "./harness.js";
+import { auditedApiServer, configMap, gitSyncWithInventory, ref, startAuditor } from "./harness.js";
 
 const SCREENSHOT = join(tmpdir(), "gitops-guard-status-page.png");
 const SYSTEM_NS = "gitops-guard-system";
@@ -34,18 +34,6 @@ let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();
 });
-
-function configMap(namespace: string, name: string): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name, namespace },
-    data: { LOG_LEVEL: "info" },
-  };
-}
-
-const ref = (namespace: string, name: string) =>
-  ({ apiVersion: "v1", kind: "ConfigMap", namespace, name }) as const;
 
 /** A GitSync "app" as the reconciler leaves it after a good sync, with these objects. */
 async function syncedGitSync(ns: string, objects: readonly KubeObject[]): Promise<void> {

@@ -49,6 +49,8 @@ export interface Config {
   readonly bitnamiSealedSecrets: boolean;
   /** Worker threads that open SealedSecrets (RSA); 0 opens them on the event loop. */
   readonly unsealThreads: number;
+  /** HTTP/2 to the API server (HTTP/1.1 when false, or when the server offers no h2). */
+  readonly kubeHttp2: boolean;
   readonly auditWebhook: AuditWebhookConfig;
 }
 

@@ -69,6 +69,7 @@ const SETTINGS: readonly Setting[] = [
   { path: ["serviceAccounts", "webhook"] },
   { path: ["bitnamiSealedSecrets"], flag: "bitnamiSealedSecrets" },
   { path: ["unsealThreads"], flag: "unsealThreads" },
+  { path: ["kubeHttp2"], flag: "kubeHttp2" },
   { path: ["auditWebhook", "listen"], flag: "auditWebhookListen" },
   { path: ["auditWebhook", "certFile"], flag: "auditWebhookCertFile" },
   { path: ["auditWebhook", "keyFile"], flag: "auditWebhookKeyFile" },
@@ -111,6 +112,7 @@ function schema(): object {
     impersonate: { type: "boolean" },
     bitnamiSealedSecrets: { type: "boolean", default: false },
     unsealThreads: { type: "integer", minimum: 0, maximum: 64, default: 2 },
+    kubeHttp2: { type: "boolean", default: true },
     auditWebhook: {
       ...closed({
         listen: { type: "string", format: "host-port" },

@@ -58,9 +58,10 @@ export function createServices(config: Config, deps: RunDeps = {}): Services {
     name: "gitops-guard",
     ...(deps.logDestination ? { destination: deps.logDestination } : {}),
   });
-  const kube = createKubeClient(
-    config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig },
-  );
+  const kube = createKubeClient({
+    ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
+    http2: config.kubeHttp2,
+  });
   return { logger, metrics: createMetrics(), clock: deps.clock ?? realClock(), kube };
 }
 

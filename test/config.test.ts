@@ -46,6 +46,7 @@ describe("loadConfig defaults", () => {
       impersonate: false,
       bitnamiSealedSecrets: false,
       unsealThreads: 2,
+      kubeHttp2: true,
       auditWebhook: {},
       serviceAccounts: {
         reconciler: "gitops-guard-reconciler",

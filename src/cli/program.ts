@@ -84,6 +84,7 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
       "also reconcile bitnami.com/v1alpha1 SealedSecrets (taking over from Bitnami's controller)",
     )
     .option("--unseal-threads <n>", "threads that open SealedSecrets (RSA); 0: the event loop")
+    .option("--no-kube-http2", "talk HTTP/1.1 to the API server (HTTP/2 otherwise)")
     .option("--audit-webhook-listen <host:port>", "serve the API server's audit webhook (HTTPS)")
     .option("--audit-webhook-cert-file <file>", "its TLS certificate (PEM)")
     .option("--audit-webhook-key-file <file>", "its TLS key (PEM)")

@@ -3,7 +3,10 @@ import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js
 import { Discovery } from "./discovery.js";
 import type { KubeObject, ObjectRef, TypeRef } from "./objects.js";
 import { collectionPath, objectPath, type ResourceInfo } from "./paths.js";
+import { createHttp1Transport } from "./http1-transport.js";
+import { createHttp2Transport } from "./http2-transport.js";
 import { createRestClient, type Impersonation, type RestClient, type RestRequest } from "./rest.js";
+import type { Transport } from "./transport.js";
 
 /** The server-side apply field manager of every gitops-guard write (DESIGN.md, fixed names). */
 export const FIELD_MANAGER = "gitops-guard";
@@ -59,6 +62,8 @@ export interface KubeClientOptions {
   /** Path of a kubeconfig file; absent means the pod's in-cluster service account. */
   readonly kubeconfig?: string;
   readonly impersonate?: Impersonation;
+  /** HTTP/2 to the API server (the default); false talks HTTP/1.1. */
+  readonly http2?: boolean;
 }
 
 export function loadKubeConfig(kubeconfig?: string): KubeConfig {
@@ -94,11 +99,18 @@ export class KubeClient {
   readonly rest: RestClient;
   private readonly discovery: Discovery;
   private readonly kc: KubeConfig;
+  private readonly newTransport: () => Transport;
 
-  constructor(rest: RestClient, discovery: Discovery, kc: KubeConfig) {
+  constructor(
+    rest: RestClient,
+    discovery: Discovery,
+    kc: KubeConfig,
+    newTransport: () => Transport,
+  ) {
     this.rest = rest;
     this.discovery = discovery;
     this.kc = kc;
+    this.newTransport = newTransport;
   }
 
   resource(type: TypeRef): Promise<ResourceInfo> {
@@ -112,8 +124,8 @@ export class KubeClient {
 
   /** A client that acts as another identity (the API server must allow impersonation). */
   impersonating(identity: Impersonation): KubeClient {
-    const rest = createRestClient(this.kc, identity);
-    return new KubeClient(rest, new Discovery(rest), this.kc);
+    const rest = createRestClient(this.kc, identity, this.newTransport());
+    return new KubeClient(rest, new Discovery(rest), this.kc, this.newTransport);
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
@@ -240,6 +252,7 @@ export class KubeClient {
 /** Builds a client from a kubeconfig file or the in-cluster config; opens no connection. */
 export function createKubeClient(opts: KubeClientOptions = {}): KubeClient {
   const kc = loadKubeConfig(opts.kubeconfig);
-  const rest: RestClient = createRestClient(kc, opts.impersonate);
-  return new KubeClient(rest, new Discovery(rest), kc);
+  const newTransport = opts.http2 === false ? createHttp1Transport : createHttp2Transport;
+  const rest: RestClient = createRestClient(kc, opts.impersonate, newTransport());
+  return new KubeClient(rest, new Discovery(rest), kc, newTransport);
 }

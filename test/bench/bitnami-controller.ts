@@ -37,6 +37,56 @@ export function processCpuMs(pid: number): number {
   return (ticks * 1000) / CLK_TCK;
 }
 
+/** The kube-apiserver and etcd processes of the control plane in info.dir (not their watchdogs). */
+export function controlPlanePids(info: ControlPlaneInfo): { apiServer: number; etcd: number } {
+  const found = { apiServer: 0, etcd: 0 };
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (!argv.some((a) => a.includes(info.dir))) continue;
+    if (argv[0]?.endsWith("/kube-apiserver") === true) found.apiServer = Number(entry);
+    if (argv[0]?.endsWith("/etcd") === true) found.etcd = Number(entry);
+  }
+  return found;
+}
+
+export interface ThreadCpu {
+  readonly userMs: number;
+  readonly systemMs: number;
+}
+
+/** utime and stime of each live thread of pid, summed by thread name (/proc/<pid>/task/<tid>/comm). */
+export function threadCpuMs(pid: number): Map<string, ThreadCpu> {
+  const byName = new Map<string, ThreadCpu>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${String(pid)}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const base = `/proc/${String(pid)}/task/${tid}`;
+      const name = readFileSync(`${base}/comm`, "utf8").trim();
+      const stat = readFileSync(`${base}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const prev = byName.get(name) ?? { userMs: 0, systemMs: 0 };
+      byName.set(name, {
+        userMs: prev.userMs + (Number(fields[11]) * 1000) / CLK_TCK,
+        systemMs: prev.systemMs + (Number(fields[12]) * 1000) / CLK_TCK,
+      });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName;
+}
+
 /** The watchdog runs the binary as its only child; that child is the process to measure. */
 async function childOf(watchdog: ManagedProcess): Promise<number> {
   const file = `/proc/${String(watchdog.pid)}/task/${String(watchdog.pid)}/children`;
@@ -65,7 +115,18 @@ async function managed(
     url,
     logFile,
     cpuMs: () => processCpuMs(pid),
-    stop: () => proc.stop(10_000),
+    stop: async () => {
+      // One SIGTERM to the controller alone first: the group stop sends a second one through
+      // the watchdog, which ends a Node process before it can write its CPU profile.
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      const deadline = performance.now() + 10_000;
+      while (existsSync(`/proc/${String(pid)}`) && performance.now() < deadline) await delay(50);
+      await proc.stop(10_000);
+    },
   };
 }
 
@@ -173,6 +234,18 @@ export async function startBitnami(opts: {
   return managed(proc, `http://127.0.0.1:${String(port)}`, logFile);
 }
 
+/** BENCH_CPU_PROF_DIR: where our controller writes V8 CPU profiles (main and unseal threads). */
+function cpuProfileFlags(): string[] {
+  const dir = process.env["BENCH_CPU_PROF_DIR"];
+  return dir === undefined || dir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+}
+
+/** BENCH_UNSEAL_THREADS: our controller's --unseal-threads (its default, 2, otherwise). */
+function unsealThreadFlags(): string[] {
+  const threads = process.env["BENCH_UNSEAL_THREADS"];
+  return threads === undefined || threads === "" ? [] : ["--unseal-threads", threads];
+}
+
 /** The newest mtime of a file under dir ending in ext (0 when there is none). */
 function newest(dir: string, ext: string): number {
   if (!existsSync(dir)) return 0;
@@ -207,6 +280,8 @@ export async function startGuard(opts: {
   info: ControlPlaneInfo;
   namespace: string;
   stateDir: string;
+  /** More `gitops-guard run` flags. */
+  args?: readonly string[];
 }): Promise<ControllerProcess> {
   const port = await freePort();
   const logFile = join(opts.info.dir, `gitops-guard-${opts.namespace}.log`);
@@ -217,6 +292,7 @@ export async function startGuard(opts: {
       // The kubeconfig is the service account's own token: nothing to impersonate.
       "GITOPS_GUARD_IMPERSONATE=false",
       process.execPath,
+      ...cpuProfileFlags(),
       opts.cli,
       "run",
       "--kubeconfig",
@@ -234,6 +310,8 @@ export async function startGuard(opts: {
       "--no-leader-election",
       "--log-level",
       "warn",
+      ...unsealThreadFlags(),
+      ...(opts.args ?? []),
     ],
     logFile,
   });

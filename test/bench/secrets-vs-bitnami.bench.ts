@@ -7,7 +7,10 @@
 // requests/s), then ours (`gitops-guard run --components secrets`), each in a fresh namespace,
 // one controller at a time.
 // BENCH_BITNAMI_DEFAULT_N (1000): SealedSecrets of the Bitnami-defaults run (about 0.6 s each);
-// BENCH_BITNAMI_DEFAULT=false skips that run; BENCH_VS_BITNAMI_N (1000): the other two runs.
+// BENCH_BITNAMI_DEFAULT=false skips that run; BENCH_VS_BITNAMI_N (1000): the other two runs;
+// BENCH_COMPARE_HTTP1=true runs ours again over HTTP/1.1 (--no-kube-http2) and prints the ratios;
+// BENCH_UNSEAL_THREADS sets our --unseal-threads; BENCH_CPU_PROF_DIR has ours write V8 CPU
+// profiles there. Each run also prints its CPU by thread and the API server's and etcd's CPU.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +26,11 @@ import {
   prepareBitnami,
   startBitnami,
   startGuard,
+  controlPlanePids,
+  processCpuMs,
+  threadCpuMs,
   type ControllerProcess,
+  type ThreadCpu,
 } from "./bitnami-controller.js";
 import {
   activeGuardKey,
@@ -37,6 +44,7 @@ import { fmt, ratioLine } from "./stats.js";
 const N = Number(process.env["BENCH_VS_BITNAMI_N"] ?? "1000");
 const DEFAULT_N = Number(process.env["BENCH_BITNAMI_DEFAULT_N"] ?? "1000");
 const RUN_DEFAULT = process.env["BENCH_BITNAMI_DEFAULT"] !== "false";
+const COMPARE_HTTP1 = process.env["BENCH_COMPARE_HTTP1"] === "true";
 const MINUTE = 60_000;
 const GOAL_SECONDS = 20;
 const GOAL_TIME_RATIO = 0.4;
@@ -49,6 +57,11 @@ interface RunResult {
   readonly createdMs: number;
   readonly totalMs: number;
   readonly cpuMs: number;
+  /** Per thread name: CPU during the run (user and system), where the process's time went. */
+  readonly threads: ReadonlyMap<string, ThreadCpu>;
+  /** CPU of the API server and etcd during the run (they share the two cores). */
+  readonly apiServerMs: number;
+  readonly etcdMs: number;
 }
 
 interface Ctx {
@@ -69,6 +82,10 @@ async function measure(
   const counter = await countOwnedSecrets(ctx.admin, namespace, docs.length);
   try {
     const cpu0 = c.cpuMs();
+    const threads0 = threadCpuMs(c.pid);
+    const pids = controlPlanePids(ctx.info);
+    const api0 = processCpuMs(pids.apiServer);
+    const etcd0 = processCpuMs(pids.etcd);
     const t0 = performance.now();
     await createAll(docs, ctx.admin);
     const createdMs = performance.now() - t0;
@@ -76,10 +93,38 @@ async function measure(
     const totalMs = performance.now() - t0;
     // The last status writes and Events follow the last Secret: count them, then stop.
     await delay(2000);
-    return { n: docs.length, createdMs, totalMs, cpuMs: c.cpuMs() - cpu0 };
+    const cpuMs = c.cpuMs() - cpu0;
+    return {
+      n: docs.length,
+      createdMs,
+      totalMs,
+      cpuMs,
+      threads: threadDelta(threads0, c.pid),
+      apiServerMs: processCpuMs(pids.apiServer) - api0,
+      etcdMs: processCpuMs(pids.etcd) - etcd0,
+    };
   } finally {
     await counter.stop();
   }
+}
+
+/** CPU per thread name during the run (threads that ended before its end are not counted). */
+function threadDelta(before: Map<string, ThreadCpu>, pid: number): Map<string, ThreadCpu> {
+  const delta = new Map<string, ThreadCpu>();
+  for (const [name, t] of threadCpuMs(pid)) {
+    const b = before.get(name) ?? { userMs: 0, systemMs: 0 };
+    delta.set(name, { userMs: t.userMs - b.userMs, systemMs: t.systemMs - b.systemMs });
+  }
+  return delta;
+}
+
+/** "name user+system ms" per thread name, largest first. */
+function threadText(threads: ReadonlyMap<string, ThreadCpu>): string {
+  return [...threads]
+    .filter(([, t]) => t.userMs + t.systemMs > 0)
+    .sort(([, a], [, b]) => b.userMs + b.systemMs - (a.userMs + a.systemMs))
+    .map(([name, t]) => `${name} ${fmt(t.userMs, 0)}+${fmt(t.systemMs, 0)} ms`)
+    .join(", ");
 }
 
 async function createNamespace(admin: KubeClient, name: string): Promise<void> {
@@ -131,11 +176,18 @@ interface GuardResult extends RunResult {
   readonly unsealCpuMs: number;
 }
 
-async function runGuard(ctx: Ctx): Promise<GuardResult> {
-  const namespace = "bench-guard";
+async function runGuard(ctx: Ctx, opts: { http1?: boolean } = {}): Promise<GuardResult> {
+  const label = opts.http1 === true ? "ours (HTTP/1.1)" : "ours";
+  const namespace = opts.http1 === true ? "bench-guard-http1" : "bench-guard";
   await createNamespace(ctx.admin, namespace);
   const stateDir = mkdtempSync(join(tmpdir(), "gitops-guard-bench-state-"));
-  const c = await startGuard({ cli: ctx.cli, info: ctx.info, namespace, stateDir });
+  const c = await startGuard({
+    cli: ctx.cli,
+    info: ctx.info,
+    namespace,
+    stateDir,
+    args: opts.http1 === true ? ["--no-kube-http2"] : [],
+  });
   let result: Omit<RunResult, "label">;
   let docs: KubeObject[];
   let unsealMs: number;
@@ -143,25 +195,30 @@ async function runGuard(ctx: Ctx): Promise<GuardResult> {
     const keyStart = performance.now();
     const cert = parseCertificate(await fetchCertPem(c, 3 * MINUTE), "our cert");
     process.stdout.write(
-      `ours: certificate served after ${fmt(performance.now() - keyStart, 0)} ms\n`,
+      `${label}: certificate served after ${fmt(performance.now() - keyStart, 0)} ms\n`,
     );
     docs = sealedBenchDocs({ n: N, namespace, publicKey: cert.publicKey });
     const before = await unsealCpuMs(c);
     result = await measure(ctx, c, docs, 10 * MINUTE);
     unsealMs = (await unsealCpuMs(c)) - before;
-    report("ours", result);
+    report(label, result);
   } finally {
     await c.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
   // With the controller stopped, so that both rates have the core to themselves.
   const rates = unsealRates(docs, await activeGuardKey(ctx.admin, namespace));
-  return { label: "ours", ...result, ...rates, unsealCpuMs: unsealMs };
+  // A later run of ours watches every namespace: it must not find these, sealed to another key.
+  await ctx.admin.rest.json({
+    method: "DELETE",
+    path: `/apis/gitops-guard.io/v1alpha1/namespaces/${namespace}/sealedsecrets`,
+  });
+  return { label, ...result, ...rates, unsealCpuMs: unsealMs };
 }
 
 function report(label: string, r: Omit<RunResult, "label">): void {
   process.stdout.write(
-    `${label}: ${String(r.n)} SealedSecrets created in ${fmt(r.createdMs, 0)} ms; all Secrets present after ${fmt(r.totalMs, 0)} ms; controller CPU ${fmt(r.cpuMs, 0)} ms\n`,
+    `${label}: ${String(r.n)} SealedSecrets created in ${fmt(r.createdMs, 0)} ms; all Secrets present after ${fmt(r.totalMs, 0)} ms; controller CPU ${fmt(r.cpuMs, 0)} ms\n  by thread (user+system): ${threadText(r.threads)}\n  meanwhile API server CPU ${fmt(r.apiServerMs, 0)} ms, etcd ${fmt(r.etcdMs, 0)} ms\n`,
   );
 }
 
@@ -230,6 +287,35 @@ function printSummary(
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
+/** Our controller over HTTP/2 (the default) next to the same run over HTTP/1.1. */
+function printTransport(h2: GuardResult, h1: GuardResult): void {
+  // Node names its event-loop thread MainThread.
+  const mainMs = (r: RunResult): number => {
+    const t = r.threads.get("MainThread");
+    return t === undefined ? Number.NaN : t.userMs + t.systemMs;
+  };
+  process.stdout.write(
+    [
+      "",
+      ratioLine("ours HTTP/2: CPU per SealedSecret vs HTTP/1.1", cpuPer(h2), cpuPer(h1), "ms"),
+      ratioLine(
+        "ours HTTP/2: event-loop thread CPU vs HTTP/1.1",
+        mainMs(h2) / h2.n,
+        mainMs(h1) / h1.n,
+        "ms",
+      ),
+      ratioLine(
+        "ours HTTP/2: API server CPU per SealedSecret vs HTTP/1.1",
+        h2.apiServerMs / h2.n,
+        h1.apiServerMs / h1.n,
+        "ms",
+      ),
+      ratioLine(`ours HTTP/2: ${String(N)} -> Secrets vs HTTP/1.1`, seconds(h2), seconds(h1), "s"),
+      "",
+    ].join("\n"),
+  );
+}
+
 async function main(): Promise<void> {
   const binary = ensureGoTool("bitnami-controller");
   const cli = ensureBuilt();
@@ -251,7 +337,9 @@ async function main(): Promise<void> {
       ? await runBitnami(ctx, { binary, runDir, label: "defaults", n: DEFAULT_N }, [], 15 * MINUTE)
       : undefined;
     const ours = await runGuard(ctx);
+    const http1 = COMPARE_HTTP1 ? await runGuard(ctx, { http1: true }) : undefined;
     printSummary(ours, unthrottled, defaults);
+    if (http1 !== undefined) printTransport(ours, http1);
   } finally {
     await cp.stop();
   }

@@ -124,6 +124,18 @@ describe("buildProgram", () => {
     expect(fromFlag.configs[0]?.leaderElection.enabled).toBe(false);
   });
 
+  it("talks HTTP/1.1 to the API server with --no-kube-http2 or GITOPS_GUARD_KUBE_HTTP2=false", async () => {
+    const byDefault = harness();
+    await parse(byDefault, "run");
+    expect(byDefault.configs[0]?.kubeHttp2).toBe(true);
+    const fromEnv = harness({ GITOPS_GUARD_KUBE_HTTP2: "false" });
+    await parse(fromEnv, "run");
+    expect(fromEnv.configs[0]?.kubeHttp2).toBe(false);
+    const fromFlag = harness({ GITOPS_GUARD_KUBE_HTTP2: "true" });
+    await parse(fromFlag, "run", "--no-kube-http2");
+    expect(fromFlag.configs[0]?.kubeHttp2).toBe(false);
+  });
+
   it("rejects an unknown option without running", async () => {
     const h = harness();
     const err = await parse(h, "run", "--webhook-listn", "x");

@@ -8,7 +8,8 @@
 // one controller at a time.
 // BENCH_BITNAMI_DEFAULT_N (1000): SealedSecrets of the Bitnami-defaults run (about 0.6 s each);
 // BENCH_BITNAMI_DEFAULT=false skips that run; BENCH_VS_BITNAMI_N (1000): the other two runs;
-// BENCH_COMPARE_HTTP1=true runs ours again over HTTP/1.1 (--no-kube-http2) and prints the ratios;
+// BENCH_COMPARE_HTTP1_ROUNDS=N then runs ours N more times over each of HTTP/2 and HTTP/1.1
+// (--no-kube-http2), alternating which goes first, and prints the medians side by side;
 // BENCH_UNSEAL_THREADS sets our --unseal-threads; BENCH_CPU_PROF_DIR has ours write V8 CPU
 // profiles there. Each run also prints its CPU by thread and the API server's and etcd's CPU.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,12 +40,12 @@ import {
   sealedBenchDocs,
   unsealRates,
 } from "./secrets-bench-helpers.js";
-import { fmt, ratioLine } from "./stats.js";
+import { fmt, median, ratioLine } from "./stats.js";
 
 const N = Number(process.env["BENCH_VS_BITNAMI_N"] ?? "1000");
 const DEFAULT_N = Number(process.env["BENCH_BITNAMI_DEFAULT_N"] ?? "1000");
 const RUN_DEFAULT = process.env["BENCH_BITNAMI_DEFAULT"] !== "false";
-const COMPARE_HTTP1 = process.env["BENCH_COMPARE_HTTP1"] === "true";
+const COMPARE_ROUNDS = Number(process.env["BENCH_COMPARE_HTTP1_ROUNDS"] ?? "0");
 const MINUTE = 60_000;
 const GOAL_SECONDS = 20;
 const GOAL_TIME_RATIO = 0.4;
@@ -185,9 +186,19 @@ interface GuardResult extends RunResult {
   readonly unsealCpuMs: number;
 }
 
-async function runGuard(ctx: Ctx, opts: { http1?: boolean } = {}): Promise<GuardResult> {
-  const label = opts.http1 === true ? "ours (HTTP/1.1)" : "ours";
-  const namespace = opts.http1 === true ? "bench-guard-http1" : "bench-guard";
+interface OursRun {
+  readonly result: RunResult;
+  readonly docs: KubeObject[];
+  readonly namespace: string;
+  readonly unsealMs: number;
+}
+
+/** One run of our controller in a namespace of its own; its SealedSecrets are deleted after. */
+async function runOurs(ctx: Ctx, opts: { http1: boolean; tag: string }): Promise<OursRun> {
+  const label = opts.http1
+    ? `ours (HTTP/1.1${opts.tag})`
+    : `ours${opts.tag === "" ? "" : ` (HTTP/2${opts.tag})`}`;
+  const namespace = `bench-guard${opts.http1 ? "-http1" : ""}${opts.tag.replace(/[^a-z0-9]+/g, "-")}`;
   await createNamespace(ctx.admin, namespace);
   const stateDir = mkdtempSync(join(tmpdir(), "gitops-guard-bench-state-"));
   const c = await startGuard({
@@ -195,34 +206,50 @@ async function runGuard(ctx: Ctx, opts: { http1?: boolean } = {}): Promise<Guard
     info: ctx.info,
     namespace,
     stateDir,
-    args: opts.http1 === true ? ["--no-kube-http2"] : [],
+    args: opts.http1 ? ["--no-kube-http2"] : [],
   });
-  let result: Omit<RunResult, "label">;
-  let docs: KubeObject[];
-  let unsealMs: number;
   try {
     const keyStart = performance.now();
     const cert = parseCertificate(await fetchCertPem(c, 3 * MINUTE), "our cert");
     process.stdout.write(
       `${label}: certificate served after ${fmt(performance.now() - keyStart, 0)} ms\n`,
     );
-    docs = sealedBenchDocs({ n: N, namespace, publicKey: cert.publicKey });
+    const docs = sealedBenchDocs({ n: N, namespace, publicKey: cert.publicKey });
     const before = await unsealCpuMs(c);
-    result = await measure(ctx, c, docs, 10 * MINUTE);
-    unsealMs = (await unsealCpuMs(c)) - before;
+    const result = { label, ...(await measure(ctx, c, docs, 10 * MINUTE)) };
+    const unsealMs = (await unsealCpuMs(c)) - before;
     report(label, result);
+    return { result, docs, namespace, unsealMs };
   } finally {
     await c.stop();
     rmSync(stateDir, { recursive: true, force: true });
+    // A later run of ours watches every namespace: it must not find these, sealed to another key.
+    await ctx.admin.rest.json({
+      method: "DELETE",
+      path: `/apis/gitops-guard.io/v1alpha1/namespaces/${namespace}/sealedsecrets`,
+    });
   }
+}
+
+async function runGuard(ctx: Ctx): Promise<GuardResult> {
+  const run = await runOurs(ctx, { http1: false, tag: "" });
   // With the controller stopped, so that both rates have the core to themselves.
-  const rates = unsealRates(docs, await activeGuardKey(ctx.admin, namespace));
-  // A later run of ours watches every namespace: it must not find these, sealed to another key.
-  await ctx.admin.rest.json({
-    method: "DELETE",
-    path: `/apis/gitops-guard.io/v1alpha1/namespaces/${namespace}/sealedsecrets`,
-  });
-  return { label, ...result, ...rates, unsealCpuMs: unsealMs };
+  const rates = unsealRates(run.docs, await activeGuardKey(ctx.admin, run.namespace));
+  return { ...run.result, ...rates, unsealCpuMs: run.unsealMs };
+}
+
+/** Rounds of HTTP/2 and HTTP/1.1 runs, alternating which goes first (the machine drifts). */
+async function compareTransports(ctx: Ctx): Promise<{ h2: RunResult[]; h1: RunResult[] }> {
+  const h2: RunResult[] = [];
+  const h1: RunResult[] = [];
+  for (let round = 1; round <= COMPARE_ROUNDS; round++) {
+    const order = round % 2 === 1 ? [true, false] : [false, true];
+    for (const http1 of order) {
+      const { result } = await runOurs(ctx, { http1, tag: `, round ${String(round)}` });
+      (http1 ? h1 : h2).push(result);
+    }
+  }
+  return { h2, h1 };
 }
 
 function report(label: string, r: Omit<RunResult, "label">): void {
@@ -309,30 +336,25 @@ function floorLine(ours: RunResult, rawCost: number, bitnami: RunResult): string
   return `floor: a controller spending only raw RSA, with this run's API server, etcd and client CPU on ${String(cores)} cores: ${fmt(floor)} s, ${fmt(floor / seconds(bitnami), 2)} of Bitnami's unthrottled time`;
 }
 
-/** Our controller over HTTP/2 (the default) next to the same run over HTTP/1.1. */
-function printTransport(h2: GuardResult, h1: GuardResult): void {
+/** Our controller over HTTP/2 (the default) next to HTTP/1.1: medians of the rounds. */
+function printTransport(h2: readonly RunResult[], h1: readonly RunResult[]): void {
   // Node names its event-loop thread MainThread.
   const mainMs = (r: RunResult): number => {
     const t = r.threads.get("MainThread");
     return t === undefined ? Number.NaN : t.userMs + t.systemMs;
   };
+  const med = (runs: readonly RunResult[], f: (r: RunResult) => number): number =>
+    median(runs.map(f));
+  const line = (label: string, f: (r: RunResult) => number, unit: string): string =>
+    ratioLine(`ours HTTP/2 vs HTTP/1.1: ${label}`, med(h2, f), med(h1, f), unit);
   process.stdout.write(
     [
       "",
-      ratioLine("ours HTTP/2: CPU per SealedSecret vs HTTP/1.1", cpuPer(h2), cpuPer(h1), "ms"),
-      ratioLine(
-        "ours HTTP/2: event-loop thread CPU vs HTTP/1.1",
-        mainMs(h2) / h2.n,
-        mainMs(h1) / h1.n,
-        "ms",
-      ),
-      ratioLine(
-        "ours HTTP/2: API server CPU per SealedSecret vs HTTP/1.1",
-        h2.apiServerMs / h2.n,
-        h1.apiServerMs / h1.n,
-        "ms",
-      ),
-      ratioLine(`ours HTTP/2: ${String(N)} -> Secrets vs HTTP/1.1`, seconds(h2), seconds(h1), "s"),
+      `transport comparison, medians of ${String(h2.length)} rounds (order alternating):`,
+      line("controller CPU per SealedSecret", cpuPer, "ms"),
+      line("event-loop thread CPU per SealedSecret", (r) => mainMs(r) / r.n, "ms"),
+      line("API server CPU per SealedSecret", (r) => r.apiServerMs / r.n, "ms"),
+      line(`${String(N)} -> Secrets`, seconds, "s"),
       "",
     ].join("\n"),
   );
@@ -359,9 +381,11 @@ async function main(): Promise<void> {
       ? await runBitnami(ctx, { binary, runDir, label: "defaults", n: DEFAULT_N }, [], 15 * MINUTE)
       : undefined;
     const ours = await runGuard(ctx);
-    const http1 = COMPARE_HTTP1 ? await runGuard(ctx, { http1: true }) : undefined;
     printSummary(ours, unthrottled, defaults);
-    if (http1 !== undefined) printTransport(ours, http1);
+    if (COMPARE_ROUNDS > 0) {
+      const { h2, h1 } = await compareTransports(ctx);
+      printTransport(h2, h1);
+    }
   } finally {
     await cp.stop();
   }

@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -10,6 +10,21 @@ const bin = resolve(root, "node_modules/.bin");
 const version = (
   JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { version: string }
 ).version;
+
+/** A `node` on PATH, outside the project, older than 24 (the machines have Node 20). */
+function findOlderNode(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const node = resolve(dir, "node");
+    if (dir.includes("node_modules") || !existsSync(node)) continue;
+    const major = Number(
+      /^v(\d+)/.exec(execFileSync(node, ["--version"], { encoding: "utf8" }))?.[1],
+    );
+    if (major < 24) return node;
+  }
+  return undefined;
+}
+
+const olderNode = findOlderNode();
 
 /** The environment without GITOPS_GUARD_* and with the project's Node 24 first on PATH. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -55,4 +70,25 @@ describe("the gitops-guard executable", () => {
       'error GG_CONFIG_INVALID: invalid configuration: webhookListen "abc" (from flag --webhook-listen) must be host:port with a port in 0-65535\n',
     );
   });
+
+  // The machines have Node 20 on PATH beside the project's Node 24.
+  it.skipIf(olderNode === undefined)(
+    "says which Node it needs when started by an older one, and exits 2",
+    async () => {
+      const node = olderNode ?? "";
+      const tsx = resolve(root, "node_modules/tsx/dist/loader.mjs");
+      const result = await exec(node, ["--import", tsx, "src/cli/bin.ts", "--version"], {
+        cwd: root,
+        env: cleanEnv(),
+      }).then(
+        () => ({ code: 0, stderr: "" }),
+        (err: unknown) => err as { code: number; stderr: string },
+      );
+      const older = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+      expect(result).toMatchObject({
+        code: 2,
+        stderr: `error GG_NODE_TOO_OLD: gitops-guard needs Node.js 24 or later; this is ${older}\n`,
+      });
+    },
+  );
 });

@@ -188,6 +188,27 @@ describe("the SealedSecret controller", () => {
     await expectNoValues(c, ns);
   });
 
+  it("explains a value copied from another SealedSecret of the namespace", async () => {
+    const ns = await testNamespace("ss");
+    const c = await start(ns);
+    const cert = await fetchCert(c);
+    const original = sealedSecret(cert, { namespace: ns, name: "api" }, { password: PASSWORD });
+    await admin.create(original);
+    const copied = sealedSecret(cert, { namespace: ns, name: "copy" }, { password: PASSWORD });
+    const from = (original["spec"] as { encryptedData: Record<string, string> }).encryptedData;
+    (copied["spec"] as { encryptedData: Record<string, string> }).encryptedData["password"] =
+      from["password"] ?? "";
+    await admin.create(copied);
+    await eventually("Synced=False", async () => (await synced(ns, "copy"))?.status === "False");
+    expect((await synced(ns, "copy"))?.message).toMatch(
+      new RegExp(
+        `value "password" was sealed for "${ns}/api" \\(strict scope\\).*was it copied from SealedSecret ${ns}/api\\?`,
+      ),
+    );
+    expect(await getSecret(ns, "copy")).toBeUndefined();
+    expect(await getSecret(ns, "api")).toBeDefined();
+  });
+
   it("leaves a Secret it does not own alone until it is annotated managed", async () => {
     const ns = await testNamespace("ss");
     const c = await start(ns);

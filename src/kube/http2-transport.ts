@@ -6,12 +6,16 @@ import {
 } from "node:http2";
 import { isIP } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { checkHealth, DEFAULT_HEALTH_CHECK, type HealthCheck } from "./http2-health.js";
 import { createHttp1Transport } from "./http1-transport.js";
 import type { ResponseBody, Transport, WireRequest, WireResponse } from "./transport.js";
 
 // Large flow-control windows: a LIST of thousands of objects should not wait for window
 // updates every 64 KiB.
 const WINDOW_BYTES = 16 * 1024 * 1024;
+
+// For a watch (no request timeout), how long the TLS handshake may take.
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /** Opens a TLS connection offering h2 and http/1.1, and says which one the server chose. */
 function openTls(req: WireRequest): Promise<TLSSocket> {
@@ -25,7 +29,12 @@ function openTls(req: WireRequest): Promise<TLSSocket> {
       ...(servername === undefined ? {} : { servername }),
       ALPNProtocols: ["h2", "http/1.1"],
     });
+    const limit = req.timeoutMs > 0 ? req.timeoutMs : CONNECT_TIMEOUT_MS;
+    socket.setTimeout(limit, () =>
+      socket.destroy(new Error(`no TLS handshake in ${String(limit)} ms`)),
+    );
     socket.once("secureConnect", () => {
+      socket.setTimeout(0);
       socket.off("error", reject);
       resolve(socket);
     });
@@ -98,7 +107,7 @@ type Connection = { readonly h2: ClientHttp2Session } | { readonly http1: Transp
  * server closes it (GOAWAY, a restart). The connection holds the process open only while a
  * request or watch is under way. When the server does not choose h2, HTTP/1.1 is used for good.
  */
-export function createHttp2Transport(): Transport {
+export function createHttp2Transport(health: HealthCheck = DEFAULT_HEALTH_CHECK): Transport {
   let current: ClientHttp2Session | undefined;
   let opening: Promise<Connection> | undefined;
   let http1: Transport | undefined;
@@ -119,6 +128,7 @@ export function createHttp2Transport(): Transport {
     session.once("connect", () => {
       session.setLocalWindowSize(WINDOW_BYTES);
     });
+    checkHealth(session, () => active > 0, health);
     session.unref();
     return session;
   };

@@ -10,14 +10,22 @@ import {
   type ServerHttp2Session,
 } from "node:http2";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import {
+  connect as connectTcp,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server as TcpServer,
+  type Socket,
+} from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { IncomingMessage } from "node:http";
 import { ErrorCodes } from "../../src/errors.js";
-import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
+import { createKubeClient, loadKubeConfig, type KubeClient } from "../../src/kube/client.js";
+import { createHttp2Transport } from "../../src/kube/http2-transport.js";
+import { createRestClient } from "../../src/kube/rest.js";
 import { makeServingCert, makeTestCa, type TestCa } from "../helpers/tls.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -39,7 +47,9 @@ const TOKEN = "transport-test-token";
 let ca: TestCa;
 let dir: string;
 let seen: Seen[] = [];
-const servers: (Http2SecureServer | HttpsServer)[] = [];
+const servers: (Http2SecureServer | HttpsServer | TcpServer)[] = [];
+/** Every connection the servers accepted: closed at the end, whatever state a test left. */
+const connections: Socket[] = [];
 
 /** Answers like the API server would, for the few paths these tests use. */
 function handler(req: Req, response: unknown): void {
@@ -65,6 +75,10 @@ function handler(req: Req, response: unknown): void {
         res.end();
       }
     }, 20);
+  } else if (url.pathname === "/forever") {
+    // One event, then an open stream: a watch with nothing new to say.
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write(`${JSON.stringify({ type: "ADDED", object: { metadata: { name: "e1" } } })}\n`);
   } else if (url.pathname === "/slow") {
     // Never answers: the client's timeout must end it.
   } else {
@@ -73,8 +87,9 @@ function handler(req: Req, response: unknown): void {
   }
 }
 
-async function listen(server: Http2SecureServer | HttpsServer): Promise<number> {
+async function listen(server: Http2SecureServer | HttpsServer | TcpServer): Promise<number> {
   servers.push(server);
+  server.on("connection", (socket: Socket) => connections.push(socket));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
 }
@@ -108,8 +123,12 @@ async function http1Server(): Promise<number> {
   return listen(createHttpsServer(serving, handler));
 }
 
-async function getCm(kube: KubeClient): Promise<unknown> {
-  return kube.rest.json({ method: "GET", path: "/api/v1/namespaces/ns/configmaps/cm" });
+async function getCm(kube: KubeClient, timeoutMs?: number): Promise<unknown> {
+  return kube.rest.json({
+    method: "GET",
+    path: "/api/v1/namespaces/ns/configmaps/cm",
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
 }
 
 beforeAll(() => {
@@ -122,10 +141,8 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  for (const s of servers) {
-    if ("closeAllConnections" in s) s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  }
+  for (const c of connections) c.destroy();
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -220,6 +237,45 @@ describe("kube transport", () => {
       kube.rest.close();
     },
   );
+
+  it("gives up on a server that accepts the connection but never completes TLS", async () => {
+    const silent = createTcpServer(() => undefined);
+    const port = await listen(silent);
+    const kube = createKubeClient({ kubeconfig: kubeconfig(port) });
+    await expect(getCm(kube, 300)).rejects.toMatchObject({
+      code: ErrorCodes.KUBE_REQUEST_FAILED,
+      message: "GET /api/v1/namespaces/ns/configmaps/cm: no TLS handshake in 300 ms",
+    });
+    kube.rest.close();
+  });
+
+  it("ends a watch whose connection stops answering HTTP/2 pings", async () => {
+    const port = await h2Server({ allowHTTP1: false });
+    // A proxy that can stop passing bytes while keeping both TCP connections open.
+    const sockets: Socket[] = [];
+    const proxy = createTcpServer((client) => {
+      const upstream = connectTcp(port, "127.0.0.1");
+      sockets.push(client, upstream);
+      client.pipe(upstream).pipe(client);
+    });
+    const proxyPort = await listen(proxy);
+    const transport = createHttp2Transport({ intervalMs: 100, timeoutMs: 300 });
+    const rest = createRestClient(loadKubeConfig(kubeconfig(proxyPort)), undefined, transport);
+    const body = await rest.stream({ method: "GET", path: "/forever" });
+    const reading = (async (): Promise<string> => {
+      let text = "";
+      for await (const chunk of body) text += chunk.toString("utf8");
+      return text;
+    })();
+    // Healthy pings for a while: the watch stays open.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const s of sockets) s.pause();
+    const started = performance.now();
+    await expect(reading).rejects.toThrow("no answer to an HTTP/2 ping in 300 ms");
+    expect(performance.now() - started).toBeLessThan(2_000);
+    for (const s of sockets) s.destroy();
+    rest.close();
+  });
 
   it("opens a new connection after the server closes the old one", async () => {
     const serving = makeServingCert(ca, ["127.0.0.1"]);

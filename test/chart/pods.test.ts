@@ -65,6 +65,18 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     expect((await configOf(controller)).auditWebhook).toEqual({});
   });
 
+  it("talks HTTP/2 to the API server, or HTTP/1.1 in both pods with kubeHttp2=false", async () => {
+    expect((await configOf(webhook)).kubeHttp2).toBe(true);
+    expect((await configOf(controller)).kubeHttp2).toBe(true);
+    const off = render({
+      release: "gitops-guard",
+      namespace: "gitops-guard-system",
+      values: { kubeHttp2: false },
+    });
+    for (const name of ["gitops-guard-webhook", "gitops-guard-controller"])
+      expect((await configOf(find(off, "Deployment", name))).kubeHttp2).toBe(false);
+  });
+
   it("names every account and the Lease after another release, so two never collide", async () => {
     const other = render({ release: "edge", namespace: "guard" });
     const config = await configOf(find(other, "Deployment", "edge-gitops-guard-controller"));

@@ -76,6 +76,8 @@ app.kubernetes.io/component: {{ .component }}
   valueFrom: { fieldRef: { fieldPath: metadata.namespace } }
 - name: GITOPS_GUARD_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
+- name: GITOPS_GUARD_KUBE_HTTP2
+  value: {{ .Values.kubeHttp2 | quote }}
 - name: GITOPS_GUARD_OPS_LISTEN
   value: {{ printf "0.0.0.0:%d" (int .Values.opsPort) | quote }}
 - name: GITOPS_GUARD_SERVICE_ACCOUNTS_WEBHOOK

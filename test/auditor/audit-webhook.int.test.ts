@@ -1,13 +1,17 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createKubeClient, FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
-import { clientAs, envtest, eventually, testNamespace } from "../envtest/context.js";
-import { kubeconfigYaml } from "../envtest/kubeconfig.js";
-import { makeClientCert } from "../envtest/pki.js";
+import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { auditedApiServer, configMap, gitSyncWithInventory, ref, startAuditor } from "./harness.js";
+import {
+  auditedApiServer,
+  breakGlassEdit,
+  configMap,
+  gitSyncWithInventory,
+  ref,
+  startAuditor,
+  userKubeconfig,
+} from "./harness.js";
 
 describe("auditor with the API server's audit webhook", () => {
   it("attributes edits that bypassed admission, and bob's break-glass with his reason", async () => {
@@ -21,35 +25,15 @@ describe("auditor with the API server's audit webhook", () => {
       auditWebhook: { listen: "127.0.0.1:0", tls: makeServingCert(ca, ["127.0.0.1"]) },
     });
     const server = await auditedApiServer(auditor, ca, ns);
-    const info = envtest();
 
     const admin2 = createKubeClient({ kubeconfig: server.kubeconfig });
     const web = await admin2.get<KubeObject>(ref(ns, "web"));
     await admin2.replace({ ...web!, data: { LOG_LEVEL: "debug" } });
 
-    const bobConfig = join(info.dir, `bob-${ns}.kubeconfig`);
-    const bobCert = makeClientCert(
-      { cert: info.caCert, key: info.caKey },
-      { user: "bob", groups: ["incident-responders"] },
-    );
-    writeFileSync(
-      bobConfig,
-      kubeconfigYaml({ name: "bob", server: server.url, caCert: info.caCert, clientCert: bobCert }),
-    );
-    const bob = createKubeClient({ kubeconfig: bobConfig });
-    const api = await bob.get<KubeObject>(ref(ns, "api"));
-    const expires = new Date(Date.now() + 30 * 60_000).toISOString();
-    await bob.replace({
-      ...api!,
-      metadata: {
-        ...api!.metadata,
-        annotations: {
-          "gitops-guard.io/break-glass": "INC-4711 database failover",
-          "gitops-guard.io/break-glass-expires": expires,
-        },
-      },
-      data: { LOG_LEVEL: "trace" },
+    const bob = createKubeClient({
+      kubeconfig: userKubeconfig(server.url, "bob", ["incident-responders"], ns),
     });
+    await breakGlassEdit(bob, ns, "api");
 
     await eventually("both records", () => auditor.records().length >= 2);
     // Each waits for its own audit event, so the two may be journaled in either order.

@@ -5,32 +5,25 @@
  * journaled twice: when the webhook denies (backstop off), only its Deny Event is.
  */
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { backstopName } from "../../src/admission/vap/compile.js";
 import { formatRecord } from "../../src/cli/audit-run.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
-import type { KubeObject } from "../../src/kube/objects.js";
 import { createPolicy, readyOf, startAdmission, type KubectlResult } from "../admission/harness.js";
 import { clientAs, envtest, eventually, testNamespace } from "../envtest/context.js";
-import { kubeconfigYaml } from "../envtest/kubeconfig.js";
-import { makeClientCert } from "../envtest/pki.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { auditedApiServer, denials, denyEvents, startAuditor } from "./harness.js";
+import {
+  auditedApiServer,
+  configMap,
+  denials,
+  denyEvents,
+  startAuditor,
+  userKubeconfig,
+} from "./harness.js";
 
 const exec = promisify(execFile);
 const GUARD_CONFIGMAPS = { match: { resources: [{ apiGroups: [""], kinds: ["ConfigMap"] }] } };
-
-function configMap(namespace: string): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "web", namespace },
-    data: { LOG_LEVEL: "info" },
-  };
-}
 
 /** alice (group developers) talking to the audited API server, through kubectl. */
 function aliceOn(
@@ -38,15 +31,7 @@ function aliceOn(
   tag: string,
 ): (args: readonly string[]) => Promise<KubectlResult> {
   const info = envtest();
-  const kubeconfig = join(info.dir, `alice-${tag}.kubeconfig`);
-  const cert = makeClientCert(
-    { cert: info.caCert, key: info.caKey },
-    { user: "alice", groups: ["developers"] },
-  );
-  writeFileSync(
-    kubeconfig,
-    kubeconfigYaml({ name: "alice", server: serverUrl, caCert: info.caCert, clientCert: cert }),
-  );
+  const kubeconfig = userKubeconfig(serverUrl, "alice", ["developers"], tag);
   return async (args) => {
     try {
       const { stdout, stderr } = await exec(info.kubectl, [`--kubeconfig=${kubeconfig}`, ...args]);
@@ -74,7 +59,7 @@ describe("admission-denied records of the compiled policies", () => {
     await eventually("the backstop to be applied", async () =>
       String((await readyOf(policy))?.["message"]).includes(backstopName(policy)),
     );
-    await clientAs("reconciler").apply(configMap(ns), { fieldManager: FIELD_MANAGER });
+    await clientAs("reconciler").apply(configMap(ns, "web"), { fieldManager: FIELD_MANAGER });
     const label = ["label", "configmap/web", "-n", ns];
     const byBackstop = `ValidatingAdmissionPolicy '${backstopName(policy)}'`;
 
@@ -127,7 +112,7 @@ describe("admission-denied records of the compiled policies", () => {
       "the policy to be Ready",
       async () => (await readyOf(policy))?.["status"] === "True",
     );
-    await clientAs("reconciler").apply(configMap(ns), { fieldManager: FIELD_MANAGER });
+    await clientAs("reconciler").apply(configMap(ns, "web"), { fieldManager: FIELD_MANAGER });
 
     await eventually("alice's edit to be denied by the webhook", async () => {
       const r = await alice(["label", "configmap/web", "-n", ns, "edited=by-alice"]);

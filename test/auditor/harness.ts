@@ -13,6 +13,7 @@ import {
 import { JOURNAL_FILE, JournalStore } from "../../src/auditor/journal/store.js";
 import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { loadConfig } from "../../src/config.js";
+import type { KubeClient } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { realClock } from "../../src/runtime/clock.js";
 import { createLogger } from "../../src/telemetry/log.js";
@@ -20,6 +21,7 @@ import { createMetrics, type Metrics } from "../../src/telemetry/metrics.js";
 import { clientAs, envtest, eventually } from "../envtest/context.js";
 import { extraApiServer, type ExtraApiServer } from "../envtest/extra-apiserver.js";
 import { kubeconfigYaml } from "../envtest/kubeconfig.js";
+import { makeClientCert } from "../envtest/pki.js";
 import type { TestCa } from "../helpers/tls.js";
 import { sink, type LogSink } from "../helpers/log-sink.js";
 
@@ -182,3 +184,47 @@ export function configMap(namespace: string, name: string): KubeObject {
 /** The object reference of that ConfigMap. */
 export const ref = (namespace: string, name: string) =>
   ({ apiVersion: "v1", kind: "ConfigMap", namespace, name }) as const;
+
+/**
+ * A kubeconfig for user (in groups) with a client certificate from the envtest CA, pointed at
+ * serverUrl (the audited API server); tag keeps the files of tests apart.
+ */
+export function userKubeconfig(
+  serverUrl: string,
+  user: string,
+  groups: readonly string[],
+  tag: string,
+): string {
+  const info = envtest();
+  const file = join(info.dir, `${user}-${tag}.kubeconfig`);
+  const cert = makeClientCert({ cert: info.caCert, key: info.caKey }, { user, groups });
+  writeFileSync(
+    file,
+    kubeconfigYaml({ name: user, server: serverUrl, caCert: info.caCert, clientCert: cert }),
+  );
+  return file;
+}
+
+/**
+ * bob's break-glass edit of a harness ConfigMap: reason "INC-4711 database failover", expiring
+ * in 30 minutes, LOG_LEVEL=trace.
+ */
+export async function breakGlassEdit(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  const live = await client.get<KubeObject>(ref(namespace, name));
+  if (live === undefined) throw new Error(`ConfigMap ${namespace}/${name} is not there`);
+  await client.replace({
+    ...live,
+    metadata: {
+      ...live.metadata,
+      annotations: {
+        "gitops-guard.io/break-glass": "INC-4711 database failover",
+        "gitops-guard.io/break-glass-expires": new Date(Date.now() + 30 * 60_000).toISOString(),
+      },
+    },
+    data: { LOG_LEVEL: "trace" },
+  });
+}

@@ -1,7 +1,6 @@
 // The status page as a person sees it: a real drift (attributed by the API server's audit
 // webhook) and a real break-glass against the envtest API server, the auditor's ops routes on
 // loopback, and Debian's Chromium driven headless by playwright-core.
-import { writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,12 +17,18 @@ import { createKubeClient, FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { createLogger } from "../../src/telemetry/log.js";
 import type { Metrics } from "../../src/telemetry/metrics.js";
-import { clientAs, envtest, eventually, testNamespace } from "../envtest/context.js";
-import { kubeconfigYaml } from "../envtest/kubeconfig.js";
-import { makeClientCert } from "../envtest/pki.js";
+import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { sink } from "../helpers/log-sink.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { auditedApiServer, configMap, gitSyncWithInventory, ref, startAuditor } from "./harness.js";
+import {
+  auditedApiServer,
+  breakGlassEdit,
+  configMap,
+  gitSyncWithInventory,
+  ref,
+  startAuditor,
+  userKubeconfig,
+} from "./harness.js";
 
 const SCREENSHOT = join(tmpdir(), "gitops-guard-status-page.png");
 const SYSTEM_NS = "gitops-guard-system";
@@ -81,21 +86,6 @@ async function keySecretFor(ns: string): Promise<string> {
     await admin.delete({ apiVersion: "v1", kind: "Secret", namespace: SYSTEM_NS, name });
   });
   return name;
-}
-
-/** bob (incident-responders) with a client certificate for the audited API server. */
-function bobOn(serverUrl: string, ns: string): ReturnType<typeof createKubeClient> {
-  const info = envtest();
-  const file = join(info.dir, `bob-status-${ns}.kubeconfig`);
-  const cert = makeClientCert(
-    { cert: info.caCert, key: info.caKey },
-    { user: "bob", groups: ["incident-responders"] },
-  );
-  writeFileSync(
-    file,
-    kubeconfigYaml({ name: "bob", server: serverUrl, caCert: info.caCert, clientCert: cert }),
-  );
-  return createKubeClient({ kubeconfig: file });
 }
 
 /** The real ops app (health, metrics, not-found handling) with the auditor's routes. */
@@ -157,19 +147,10 @@ describe("status page in a browser", () => {
     onTestFinished(async () => {
       await clientAs("admin").delete(ref(ns, "api"));
     });
-    const bob = bobOn(audited.url, ns);
-    const api = await bob.get<KubeObject>(ref(ns, "api"));
-    await bob.replace({
-      ...api!,
-      metadata: {
-        ...api!.metadata,
-        annotations: {
-          "gitops-guard.io/break-glass": "INC-4711 database failover",
-          "gitops-guard.io/break-glass-expires": new Date(Date.now() + 30 * 60_000).toISOString(),
-        },
-      },
-      data: { LOG_LEVEL: "trace" },
+    const bob = createKubeClient({
+      kubeconfig: userKubeconfig(audited.url, "bob", ["incident-responders"], `status-${ns}`),
     });
+    await breakGlassEdit(bob, ns, "api");
     await eventually("the drift and the break-glass in the journal", () => {
       const records = auditor.records();
       return (

@@ -28,13 +28,26 @@ export interface ControllerProcess {
   stop(): Promise<void>;
 }
 
-/** utime + stime of pid from /proc/<pid>/stat, in ms. */
-export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
+export interface ThreadCpu {
+  readonly userMs: number;
+  readonly systemMs: number;
+}
+
+/** utime and stime from a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat file, in ms. */
+function statCpu(file: string): ThreadCpu {
+  const stat = readFileSync(file, "utf8");
   // Fields after the command name (which may hold spaces) start at field 3 (state).
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / CLK_TCK;
+  return {
+    userMs: (Number(fields[11]) * 1000) / CLK_TCK,
+    systemMs: (Number(fields[12]) * 1000) / CLK_TCK,
+  };
+}
+
+/** utime + stime of pid from /proc/<pid>/stat, in ms. */
+export function processCpuMs(pid: number): number {
+  const cpu = statCpu(`/proc/${String(pid)}/stat`);
+  return cpu.userMs + cpu.systemMs;
 }
 
 /** The kube-apiserver and etcd processes of the control plane in info.dir (not their watchdogs). */
@@ -55,11 +68,6 @@ export function controlPlanePids(info: ControlPlaneInfo): { apiServer: number; e
   return found;
 }
 
-export interface ThreadCpu {
-  readonly userMs: number;
-  readonly systemMs: number;
-}
-
 /** utime and stime of each live thread of pid, summed by thread name (/proc/<pid>/task/<tid>/comm). */
 export function threadCpuMs(pid: number): Map<string, ThreadCpu> {
   const byName = new Map<string, ThreadCpu>();
@@ -73,12 +81,11 @@ export function threadCpuMs(pid: number): Map<string, ThreadCpu> {
     try {
       const base = `/proc/${String(pid)}/task/${tid}`;
       const name = readFileSync(`${base}/comm`, "utf8").trim();
-      const stat = readFileSync(`${base}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cpu = statCpu(`${base}/stat`);
       const prev = byName.get(name) ?? { userMs: 0, systemMs: 0 };
       byName.set(name, {
-        userMs: prev.userMs + (Number(fields[11]) * 1000) / CLK_TCK,
-        systemMs: prev.systemMs + (Number(fields[12]) * 1000) / CLK_TCK,
+        userMs: prev.userMs + cpu.userMs,
+        systemMs: prev.systemMs + cpu.systemMs,
       });
     } catch {
       // The thread ended between the listing and the read.

@@ -28,6 +28,16 @@ export interface AuditWebhookConfig {
   readonly tokenFile?: string;
 }
 
+/** How the reconciler reaches AWS KMS for SOPS files (the CLI reads AWS's own variables). */
+export interface SopsKmsConfig {
+  /** KMS endpoint URL (an emulator, a VPC endpoint); absent: AWS's own. */
+  readonly endpoint?: string;
+  /** STS endpoint URL, for files that name a role; absent: AWS's own. */
+  readonly stsEndpoint?: string;
+  /** Lend the controller's own AWS identity to GitSyncs without a sops.aws-kms entry. */
+  readonly ambientCredentials: boolean;
+}
+
 export interface Config {
   /** Absent: use the in-cluster service account. */
   readonly kubeconfig?: string;
@@ -52,6 +62,7 @@ export interface Config {
   /** HTTP/2 to the API server (HTTP/1.1 when false, or when the server offers no h2). */
   readonly kubeHttp2: boolean;
   readonly auditWebhook: AuditWebhookConfig;
+  readonly sopsKms: SopsKmsConfig;
 }
 
 /** Option values the CLI parsed (commander's opts(), only those given on the command line). */

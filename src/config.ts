@@ -20,6 +20,7 @@ export {
   type LeaderElectionConfig,
   type LogLevel,
   type ServiceAccountsConfig,
+  type SopsKmsConfig,
 } from "./config-types.js";
 
 export type ConfigFlags = Readonly<Record<string, unknown>>;
@@ -74,11 +75,16 @@ const SETTINGS: readonly Setting[] = [
   { path: ["auditWebhook", "certFile"], flag: "auditWebhookCertFile" },
   { path: ["auditWebhook", "keyFile"], flag: "auditWebhookKeyFile" },
   { path: ["auditWebhook", "tokenFile"], flag: "auditWebhookTokenFile" },
+  { path: ["sopsKms", "endpoint"], fallbackEnv: "AWS_ENDPOINT_URL_KMS" },
+  { path: ["sopsKms", "stsEndpoint"], fallbackEnv: "AWS_ENDPOINT_URL_STS" },
+  { path: ["sopsKms", "ambientCredentials"] },
 ];
 
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+const HTTP_URL = "^https?://[^\\s]+$";
 const PATTERN_NAMES: Readonly<Record<string, string>> = {
+  [HTTP_URL]: "an http:// or https:// URL",
   [DNS_LABEL]: "a DNS-1123 label (lower-case letters, digits and '-', at most 63)",
   [DNS_SUBDOMAIN]: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
 };
@@ -123,6 +129,11 @@ function schema(): object {
       // Served only with TLS and a token: audit events decide who is named in the journal.
       dependencies: { listen: ["certFile", "keyFile", "tokenFile"] },
     },
+    sopsKms: closed({
+      endpoint: { type: "string", pattern: HTTP_URL },
+      stsEndpoint: { type: "string", pattern: HTTP_URL },
+      ambientCredentials: { type: "boolean", default: false },
+    }),
     serviceAccounts: closed({
       reconciler: text(DNS_SUBDOMAIN, 253, "gitops-guard-reconciler"),
       secrets: text(DNS_SUBDOMAIN, 253, "gitops-guard-secrets"),

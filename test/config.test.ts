@@ -48,6 +48,7 @@ describe("loadConfig defaults", () => {
       unsealThreads: 2,
       kubeHttp2: true,
       auditWebhook: {},
+      sopsKms: { ambientCredentials: false },
       serviceAccounts: {
         reconciler: "gitops-guard-reconciler",
         secrets: "gitops-guard-secrets",
@@ -135,6 +136,22 @@ describe("loadConfig precedence", () => {
     });
   });
 
+  it("reads the SOPS KMS settings, AWS's endpoint variables after gitops-guard's own", () => {
+    const config = load({
+      env: {
+        GITOPS_GUARD_SOPS_KMS_ENDPOINT: "https://kms.vpce.example",
+        AWS_ENDPOINT_URL_KMS: "http://127.0.0.1:4566",
+        AWS_ENDPOINT_URL_STS: "http://127.0.0.1:4567",
+        GITOPS_GUARD_SOPS_KMS_AMBIENT_CREDENTIALS: "true",
+      },
+    });
+    expect(config.sopsKms).toEqual({
+      endpoint: "https://kms.vpce.example",
+      stsEndpoint: "http://127.0.0.1:4567",
+      ambientCredentials: true,
+    });
+  });
+
   it("takes --no-leader-election (false) over env true", () => {
     const env = { GITOPS_GUARD_LEADER_ELECTION_ENABLED: "true" };
     expect(load({ env, flags: { leaderElection: false } }).leaderElection.enabled).toBe(false);
@@ -163,6 +180,14 @@ interface InvalidCase {
 }
 
 const invalidCases: readonly InvalidCase[] = [
+  {
+    name: "KMS endpoint that is not a URL, from AWS's own variable",
+    input: { env: { AWS_ENDPOINT_URL_KMS: "kms.local:4566" } },
+    field: "sopsKms.endpoint",
+    source: "env AWS_ENDPOINT_URL_KMS",
+    message:
+      'sopsKms.endpoint "kms.local:4566" (from env AWS_ENDPOINT_URL_KMS) must be an http:// or https:// URL',
+  },
   {
     name: "webhookListen from env",
     input: { env: { GITOPS_GUARD_WEBHOOK_LISTEN: "abc" } },

@@ -6,6 +6,7 @@ import { createKubeClient } from "../kube/client.js";
 import type { GitSyncObject } from "../reconciler/gitsync.js";
 import { GITSYNC } from "../reconciler/names.js";
 import { previewGitSync, type Preview } from "../reconciler/preview/preview.js";
+import type { SopsKmsSettings } from "../reconciler/render/sops.js";
 import type { DiffFlags } from "./diff.js";
 import { ExitStatus } from "./exit-status.js";
 import { kubeconfigPath } from "./kubeconfig.js";
@@ -60,6 +61,20 @@ function differs(preview: Preview): boolean {
   );
 }
 
+/**
+ * A person running diff decrypts KMS files as sops would for them: with their own AWS identity
+ * when the GitSync's Secret has no sops.aws-kms entry, and AWS's endpoint variables.
+ */
+function cliSopsKms(env: ProgramDeps["env"]): SopsKmsSettings {
+  const endpoint = env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
+  const stsEndpoint = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  return {
+    ambientCredentials: true,
+    ...(endpoint === undefined || endpoint === "" ? {} : { endpoint }),
+    ...(stsEndpoint === undefined || stsEndpoint === "" ? {} : { stsEndpoint }),
+  };
+}
+
 async function preview(
   target: string,
   flags: DiffFlags,
@@ -89,6 +104,7 @@ async function preview(
     git: { git: flags.git, searchPath, stateDir: work, timeoutMs: TIMEOUT_MS },
     kustomize: { kustomize: flags.kustomize, searchPath, homeDir: home, timeoutMs: TIMEOUT_MS },
     scratchDir: join(work, "scratch"),
+    sopsKms: cliSopsKms(deps.env),
   };
   return previewGitSync(env, gitSync, AbortSignal.timeout(TIMEOUT_MS));
 }

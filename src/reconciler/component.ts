@@ -137,6 +137,7 @@ function syncEnvironment(ctx: ComponentContext, o: Required<ReconcilerOptions>):
     definitionsTimeoutMs: o.definitionsTimeoutMs,
     pollMs: o.pollMs,
     scratchDir: o.scratchDir === "" ? join(stateDir, "scratch") : o.scratchDir,
+    sopsKms: ctx.config.sopsKms,
   };
 }
 

@@ -29,6 +29,8 @@ export interface GitSyncSpec {
   readonly suspend: boolean;
   readonly targetNamespace?: string;
   readonly secretName?: string;
+  /** spec.decryption is set (with or without a Secret). */
+  readonly decryption?: true;
   readonly decryptionSecretName?: string;
   readonly dependsOn: readonly DependencyRef[];
 }
@@ -126,6 +128,7 @@ export function parseGitSyncSpec(obj: GitSyncObject): GitSyncSpec {
     suspend: spec["suspend"] === true,
     ...optional("targetNamespace", text(spec["targetNamespace"])),
     ...optional("secretName", text(record(spec["secretRef"])["name"])),
+    ...(spec["decryption"] === undefined ? {} : { decryption: true as const }),
     ...optional(
       "decryptionSecretName",
       text(record(record(spec["decryption"])["secretRef"])["name"]),

@@ -16,7 +16,8 @@ import { mergeInventory } from "./inventory.js";
 import { reasonFor } from "./reasons.js";
 import type { KustomizeSettings } from "./render/kustomize.js";
 import { renderSource } from "./render/render.js";
-import { ageKeysFromSecret, sopsFiles, type SopsFiles } from "./render/sops.js";
+import { decryptionKeys } from "./render/decryption-secret.js";
+import { sopsFiles, type SopsFiles, type SopsKmsSettings } from "./render/sops.js";
 import { fetchGitSource, type GitSettings } from "./source/source.js";
 
 /** Everything a sync needs from the component, fixed for its lifetime. */
@@ -31,6 +32,7 @@ export interface SyncEnvironment {
   readonly pollMs: number;
   /** Where kustomize may read a decrypted copy of a checkout (see ReconcilerOptions.scratchDir). */
   readonly scratchDir: string;
+  readonly sopsKms: SopsKmsSettings;
 }
 
 export interface SyncRequest {
@@ -112,16 +114,25 @@ async function stage<T>(name: SyncStage, work: () => Promise<T>): Promise<T> {
 }
 
 /** What fetching and rendering a revision needs (a sync, or `gitops-guard diff`). */
-export type RenderEnvironment = Pick<SyncEnvironment, "kube" | "git" | "kustomize" | "scratchDir">;
+export type RenderEnvironment = Pick<
+  SyncEnvironment,
+  "kube" | "git" | "kustomize" | "scratchDir" | "sopsKms"
+>;
 export type RenderRequest = Pick<
   SyncRequest,
   "namespace" | "name" | "spec" | "signal" | "rendered"
 >;
 
-/** The GitSync's SOPS keys (spec.decryption.secretRef), read fresh for every sync. */
+/**
+ * The GitSync's SOPS keys (spec.decryption.secretRef), read fresh for every sync. With
+ * spec.decryption but no Secret, only the controller's own AWS identity, when it lends it.
+ */
 async function sopsFor(env: RenderEnvironment, req: RenderRequest): Promise<SopsFiles | undefined> {
   const name = req.spec.decryptionSecretName;
-  if (name === undefined) return undefined;
+  if (name === undefined) {
+    const ambient = req.spec.decryption === true && env.sopsKms.ambientCredentials;
+    return ambient ? sopsFiles({ age: [] }, env.sopsKms) : undefined;
+  }
   const secret = await env.kube.get<KubeObject & { data?: Record<string, string> }>({
     apiVersion: "v1",
     kind: "Secret",
@@ -134,7 +145,9 @@ async function sopsFor(env: RenderEnvironment, req: RenderRequest): Promise<Sops
       `Secret ${req.namespace}/${name} (spec.decryption.secretRef) does not exist`,
     );
   }
-  return sopsFiles(await ageKeysFromSecret(`${req.namespace}/${name}`, secret.data ?? {}));
+  const secretName = `${req.namespace}/${name}`;
+  const keys = await decryptionKeys(secretName, secret.data ?? {}, env.sopsKms.ambientCredentials);
+  return sopsFiles(keys, env.sopsKms, `Secret ${secretName}`);
 }
 
 /** Fetches the GitSync's revision and renders it into the objects a sync would apply. */
@@ -155,7 +168,7 @@ export async function fetchAndRender(
       kustomize: { ...env.kustomize, signal: req.signal },
       scratchDir: env.scratchDir,
       ...(sops === undefined ? {} : { sops }),
-    });
+    }).finally(() => sops?.close());
     const scopes = await resolveScopes(env.kube, items);
     const owner = { namespace: req.namespace, name: req.name };
     const target = req.spec.targetNamespace;

@@ -77,6 +77,23 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
       expect((await configOf(find(off, "Deployment", name))).kubeHttp2).toBe(false);
   });
 
+  it("reaches AWS KMS for SOPS with the GitSync's credentials only, unless the pod's identity is lent", async () => {
+    expect((await configOf(controller)).sopsKms).toEqual({ ambientCredentials: false });
+    const values = {
+      controller: {
+        sopsKms: {
+          endpoint: "https://kms.vpce.example",
+          stsEndpoint: "https://sts.vpce.example",
+          ambientCredentials: true,
+        },
+      },
+    };
+    const lent = render({ release: "gitops-guard", namespace: "gitops-guard-system", values });
+    expect((await configOf(find(lent, "Deployment", "gitops-guard-controller"))).sopsKms).toEqual(
+      values.controller.sopsKms,
+    );
+  });
+
   it("names every account and the Lease after another release, so two never collide", async () => {
     const other = render({ release: "edge", namespace: "guard" });
     const config = await configOf(find(other, "Deployment", "edge-gitops-guard-controller"));

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, type GuardError } from "../../src/errors.js";
 import { isSopsDocument, parseManifests } from "../../src/reconciler/render/manifests.js";
 import { renderSource, type RenderInput } from "../../src/reconciler/render/render.js";
-import { ageKeysFromSecret, sopsFiles } from "../../src/reconciler/render/sops.js";
+import { decryptionKeys } from "../../src/reconciler/render/decryption-secret.js";
+import { sopsFiles } from "../../src/reconciler/render/sops.js";
 import { planRender } from "../../src/reconciler/render/walk.js";
 import { ensureKustomize } from "./helpers/kustomize.js";
 import { removeTempDirs, tempDir } from "./helpers/temp.js";
@@ -211,7 +212,7 @@ describe("rendering a checkout", () => {
 describe("SOPS files", () => {
   const withKeys = async (root: string, path = "."): Promise<RenderInput> => ({
     ...input(root, path),
-    sops: sopsFiles(await ageKeysFromSecret("apps/sops-age", ageKeySecretData())),
+    sops: sopsFiles(await decryptionKeys("apps/sops-age", ageKeySecretData(), false)),
   });
 
   it("decrypts a file written by the real sops, MAC verified, in memory", async () => {
@@ -247,8 +248,91 @@ describe("SOPS files", () => {
     );
   });
 
-  it("needs at least one *.agekey entry in the decryption Secret", async () => {
-    const err = await rejected(ageKeysFromSecret("apps/empty", { "age.txt": "eA==" }));
-    expect(err.message).toBe("Secret apps/empty (spec.decryption.secretRef) has no *.agekey entry");
+  it("needs an *.agekey or sops.aws-kms entry in the decryption Secret", async () => {
+    const err = await rejected(decryptionKeys("apps/empty", { "age.txt": "eA==" }, false));
+    expect(err.message).toBe(
+      "Secret apps/empty (spec.decryption.secretRef) has no *.agekey or sops.aws-kms entry",
+    );
+    // Unless the controller lends its own AWS identity: then no entry is needed.
+    expect(await decryptionKeys("apps/empty", { "age.txt": "eA==" }, true)).toEqual({ age: [] });
+  });
+});
+
+describe("the decryption Secret's sops.aws-kms entry (Flux's static credentials)", () => {
+  const b64 = (text: string): string => Buffer.from(text).toString("base64");
+  const keysOf = (text: string): ReturnType<typeof decryptionKeys> =>
+    decryptionKeys("apps/sops-kms", { "sops.aws-kms": b64(text) }, false);
+
+  it("reads the access key, the secret key and an optional session token", async () => {
+    expect(await keysOf("aws_access_key_id: AKIA1\naws_secret_access_key: s3cr3t\n")).toEqual({
+      age: [],
+      aws: { accessKeyId: "AKIA1", secretAccessKey: "s3cr3t" },
+    });
+    const withToken = await keysOf(
+      "aws_access_key_id: AKIA1\naws_secret_access_key: s3cr3t\naws_session_token: tok\n",
+    );
+    expect(withToken.aws).toEqual({
+      accessKeyId: "AKIA1",
+      secretAccessKey: "s3cr3t",
+      sessionToken: "tok",
+    });
+  });
+
+  it("keeps the age keys beside it", async () => {
+    const keys = await decryptionKeys(
+      "apps/both",
+      {
+        ...ageKeySecretData(),
+        "sops.aws-kms": b64("aws_access_key_id: A\naws_secret_access_key: B"),
+      },
+      false,
+    );
+    expect(keys.age).toHaveLength(1);
+    expect(keys.aws).toEqual({ accessKeyId: "A", secretAccessKey: "B" });
+  });
+
+  it.each([
+    ["a missing secret key", "aws_access_key_id: AKIA1\n", "has no aws_secret_access_key"],
+    ["a missing access key", "aws_secret_access_key: hunter2-value\n", "has no aws_access_key_id"],
+    [
+      "a number where a string belongs",
+      "aws_access_key_id: 12345\naws_secret_access_key: hunter2-value\n",
+      "field aws_access_key_id must be a non-empty string",
+    ],
+    [
+      "broken YAML around the secret",
+      'aws_access_key_id: "AKIA1\naws_secret_access_key: [hunter2-value\n',
+      "is not a YAML mapping of aws_access_key_id, aws_secret_access_key",
+    ],
+    [
+      "a list",
+      "- hunter2-value\n",
+      "is not a YAML mapping of aws_access_key_id, aws_secret_access_key",
+    ],
+  ])(
+    "refuses %s with a message that names the Secret and never quotes it",
+    async (_, text, why) => {
+      const err = await rejected(keysOf(text));
+      expect(err.code).toBe(ErrorCodes.RENDER_SOPS_FAILED);
+      expect(err.message).toBe(`Secret apps/sops-kms key sops.aws-kms ${why}`);
+      expect(err.message).not.toContain("hunter2");
+    },
+  );
+
+  it("without credentials, a KMS key is refused with where to put them", async () => {
+    const files = sopsFiles({ age: [] }, { ambientCredentials: false }, "Secret apps/sops-age");
+    // The file's age key swapped for a KMS key (the MAC is never reached: no key opens it).
+    const kmsOnly = fixture("kc-history/secret.age.v2-3.7.0.yaml")
+      .replace(
+        "    kms: []\n",
+        "    kms:\n        - arn: arn:aws:kms:eu-west-1:123456789012:key/k\n" +
+          '          created_at: "2024-01-01T00:00:00Z"\n          enc: AQID\n          aws_profile: ""\n',
+      )
+      .replace(/ {4}age:\n[\s\S]*?-----END AGE ENCRYPTED FILE-----\n/, "    age: []\n");
+    const err = await rejected(files.decrypt("secret.yaml", Buffer.from(kmsOnly)));
+    files.close();
+    expect(err.message).toContain(
+      "no AWS credentials: add a sops.aws-kms entry to Secret apps/sops-age",
+    );
   });
 });

@@ -31,6 +31,13 @@ describe("GitSync spec", () => {
     });
   });
 
+  it("marks spec.decryption set without a Secret (the controller's own AWS identity may serve)", () => {
+    const spec = parseGitSyncSpec(gs({ url: "https://git.example/r.git", decryption: {} }));
+    expect(spec.decryption).toBe(true);
+    expect(spec.decryptionSecretName).toBeUndefined();
+    expect(parseGitSyncSpec(gs({ url: "https://git.example/r.git" })).decryption).toBeUndefined();
+  });
+
   it("reads refs, credentials, decryption, the prune guard and dependencies", () => {
     const spec = parseGitSyncSpec(
       gs({
@@ -52,6 +59,7 @@ describe("GitSync spec", () => {
       pruneMaxPercent: 10,
       targetNamespace: "prod",
       secretName: "git",
+      decryption: true,
       decryptionSecretName: "age",
       dependsOn: [
         { namespace: "team", name: "infra" },

@@ -1,14 +1,15 @@
 import {
+  createAwsKmsDecryptor,
   decryptSops,
   formatForName,
   looksLikeSops,
-  parseAgeIdentities,
   renderSops,
-  type AgeIdentity,
+  type AwsKmsDecryptor,
+  type KmsDecryptor,
   type SopsFormat,
-  type SopsKeys,
 } from "../../crypto/sops/index.js";
 import { ErrorCodes, GuardError, errorMessage } from "../../errors.js";
+import { AWS_KMS_ENTRY, type DecryptionKeys } from "./decryption-secret.js";
 
 /**
  * The reconciler's use of src/crypto/sops: whole files of the repository are decrypted, MAC
@@ -19,6 +20,7 @@ import { ErrorCodes, GuardError, errorMessage } from "../../errors.js";
 export interface SopsFiles {
   /** The file's plaintext in its own format; rejects with RENDER_SOPS_FAILED naming the file. */
   decrypt(name: string, content: Buffer): Promise<string | Uint8Array>;
+  close(): void;
 }
 
 // Formats told apart by file name. A "binary" sops file (any other name) is not looked for: its
@@ -31,31 +33,56 @@ export function isSopsFile(name: string, content: Buffer): boolean {
   return SCANNED.has(format) && looksLikeSops(content, format);
 }
 
-/** age identities from every `*.agekey` entry of the decryption Secret (Flux's convention). */
-export async function ageKeysFromSecret(
-  secretName: string,
-  data: Readonly<Record<string, string>>,
-): Promise<SopsKeys> {
-  const age: AgeIdentity[] = [];
-  for (const [key, value] of Object.entries(data)) {
-    if (!key.endsWith(".agekey")) continue;
-    const text = Buffer.from(value, "base64").toString("utf8");
-    age.push(...(await parseAgeIdentities(text, `Secret ${secretName} key ${key}`)));
-  }
-  if (age.length === 0) {
-    throw new GuardError(
-      ErrorCodes.RENDER_SOPS_FAILED,
-      `Secret ${secretName} (spec.decryption.secretRef) has no *.agekey entry`,
-    );
-  }
-  return { age };
+/** How the reconciler reaches AWS KMS (Config.sopsKms). */
+export interface SopsKmsSettings {
+  /** KMS endpoint URL (an emulator, a VPC endpoint); absent: the SDK resolves it. */
+  readonly endpoint?: string;
+  /** STS endpoint URL, for files that name a role; absent: the SDK resolves it. */
+  readonly stsEndpoint?: string;
+  /**
+   * Lend the controller's own AWS identity (the SDK's default chain: IRSA, instance role) to
+   * GitSyncs whose Secret has no sops.aws-kms entry. Off by default: on a shared cluster it
+   * lets any GitSync that sets spec.decryption open files sealed to the controller's keys.
+   */
+  readonly ambientCredentials: boolean;
 }
 
-export function sopsFiles(keys: SopsKeys): SopsFiles {
+/** Where a KMS-encrypted file's keys come from, named in the error when there is no way. */
+function kmsFor(
+  keys: DecryptionKeys,
+  settings: SopsKmsSettings,
+  source: string,
+): AwsKmsDecryptor | KmsDecryptor {
+  if (keys.aws === undefined && !settings.ambientCredentials) {
+    return {
+      decrypt() {
+        return Promise.reject(
+          new Error(`no AWS credentials: add a ${AWS_KMS_ENTRY} entry to ${source}`),
+        );
+      },
+    };
+  }
+  return createAwsKmsDecryptor({
+    ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+    ...(settings.stsEndpoint === undefined ? {} : { stsEndpoint: settings.stsEndpoint }),
+    ...(keys.aws === undefined ? {} : { credentials: keys.aws }),
+  });
+}
+
+/**
+ * The files of one render, opened with the decryption Secret's keys (source names it in
+ * errors). close() releases the AWS clients once the render is done.
+ */
+export function sopsFiles(
+  keys: DecryptionKeys,
+  settings: SopsKmsSettings = { ambientCredentials: false },
+  source = "the decryption Secret",
+): SopsFiles {
+  const kms = kmsFor(keys, settings, source);
   return {
     async decrypt(name, content) {
       try {
-        return renderSops(await decryptSops({ name, content }, keys));
+        return renderSops(await decryptSops({ name, content }, { age: keys.age, kms }));
       } catch (err: unknown) {
         // The library's messages name the file and keys tried, never a value.
         throw new GuardError(ErrorCodes.RENDER_SOPS_FAILED, `cannot decrypt ${errorMessage(err)}`, {
@@ -63,6 +90,9 @@ export function sopsFiles(keys: SopsKeys): SopsFiles {
           details: { file: name },
         });
       }
+    },
+    close() {
+      if ("close" in kms) kms.close();
     },
   };
 }

@@ -36,7 +36,11 @@ const FAST: ReconcilerOptions = {
   gitTimeoutMs: 20_000,
 };
 
-export async function startReconciler(options: ReconcilerOptions = {}): Promise<Harness> {
+/** configEnv: the environment the Config is read from (GITOPS_GUARD_SOPS_KMS_*, say). */
+export async function startReconciler(
+  options: ReconcilerOptions = {},
+  configEnv: Readonly<Record<string, string>> = {},
+): Promise<Harness> {
   const config = loadConfig({
     flags: {
       kubeconfig: envtest().kubeconfigs.reconciler,
@@ -44,7 +48,7 @@ export async function startReconciler(options: ReconcilerOptions = {}): Promise<
       opsListen: "127.0.0.1:0",
       identity: "reconciler-test",
     },
-    env: {},
+    env: configEnv,
     hostname: "test-host",
   });
   const logs = sink();

@@ -4,12 +4,12 @@
  * encryption context), and the reconciler opens them with the credentials of the GitSync's
  * decryption Secret (Flux's sops.aws-kms entry), or with its own AWS identity when lent.
  */
-import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { GO_TOOL_BUILD_TIMEOUT_MS, realSops, type RealSops } from "../crypto/sops/real-sops.js";
 import { clientAs, testNamespace } from "../envtest/context.js";
 import {
+  createKmsKey,
   ensureMoto,
   MOTO_INSTALL_TIMEOUT_MS,
   startMoto,
@@ -36,22 +36,6 @@ const CREDENTIALS = { accessKeyId: "AKIAGITOPSGUARD", secretAccessKey: SECRET_KE
 let sops: RealSops;
 let moto: MotoServer;
 let arn: string;
-
-async function createKey(): Promise<string> {
-  const client = new KMSClient({
-    region: "eu-west-1",
-    endpoint: moto.endpoint,
-    credentials: CREDENTIALS,
-  });
-  try {
-    const out = await client.send(new CreateKeyCommand({ Description: "gitops-guard GitSync" }));
-    const keyArn = out.KeyMetadata?.Arn;
-    if (keyArn === undefined) throw new Error("moto returned no key ARN");
-    return keyArn;
-  } finally {
-    client.destroy();
-  }
-}
 
 /** A Secret manifest encrypted by the real sops with the KMS key and an encryption context. */
 async function encryptedSecret(name: string): Promise<string> {
@@ -118,7 +102,7 @@ async function expectNothingLeaked(ns: string, name: string, harness: Harness): 
 beforeAll(async () => {
   sops = realSops();
   moto = await startMoto(ensureMoto());
-  arn = await createKey();
+  arn = await createKmsKey(moto, "eu-west-1", CREDENTIALS);
 }, GO_TOOL_BUILD_TIMEOUT_MS + MOTO_INSTALL_TIMEOUT_MS);
 
 afterAll(async () => {

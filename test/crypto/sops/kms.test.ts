@@ -3,7 +3,6 @@
  * which checks the encryption context), and our decryptor opens the files through the AWS
  * SDK, taking the region from each key's ARN and assuming the file's role through STS.
  */
-import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { generateX25519Identity } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../../src/cli/run-cli.js";
@@ -17,6 +16,7 @@ import {
 } from "../../../src/crypto/sops/index.js";
 import { ErrorCodes, isGuardError } from "../../../src/errors.js";
 import {
+  createKmsKey,
   ensureMoto,
   MOTO_INSTALL_TIMEOUT_MS,
   startMoto,
@@ -34,18 +34,6 @@ let arnUsEast: string;
 let arnEuWest: string;
 let age: AgeIdentity[];
 
-async function createKey(region: string): Promise<string> {
-  const client = new KMSClient({ region, endpoint: moto.endpoint, credentials: CREDENTIALS });
-  try {
-    const out = await client.send(new CreateKeyCommand({ Description: "gitops-guard sops test" }));
-    const arn = out.KeyMetadata?.Arn;
-    if (arn === undefined) throw new Error("moto returned no key ARN");
-    return arn;
-  } finally {
-    client.destroy();
-  }
-}
-
 function sopsEnv(): Record<string, string> {
   return {
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
@@ -62,7 +50,10 @@ async function encrypt(name: string, plain: string, flags: readonly string[]): P
 beforeAll(async () => {
   sops = realSops();
   moto = await startMoto(ensureMoto());
-  [arnUsEast, arnEuWest] = await Promise.all([createKey("us-east-1"), createKey("eu-west-1")]);
+  [arnUsEast, arnEuWest] = await Promise.all([
+    createKmsKey(moto, "us-east-1", CREDENTIALS),
+    createKmsKey(moto, "eu-west-1", CREDENTIALS),
+  ]);
   kms = createAwsKmsDecryptor({
     endpoint: moto.endpoint,
     stsEndpoint: moto.endpoint,

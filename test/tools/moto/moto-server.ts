@@ -4,6 +4,7 @@
  * a port the OS picks, stopped by the test that started it.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { fileURLToPath } from "node:url";
 
 /** A first install downloads moto and its dependencies from PyPI (about a minute). */
@@ -87,4 +88,21 @@ export function startMoto(python: string): Promise<MotoServer> {
       fail(err.message);
     });
   });
+}
+
+/** Creates a KMS key in moto's region and returns its ARN (moto accepts any credentials). */
+export async function createKmsKey(
+  moto: MotoServer,
+  region: string,
+  credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
+): Promise<string> {
+  const client = new KMSClient({ region, endpoint: moto.endpoint, credentials });
+  try {
+    const out = await client.send(new CreateKeyCommand({ Description: "gitops-guard test" }));
+    const arn = out.KeyMetadata?.Arn;
+    if (arn === undefined) throw new Error("moto returned no key ARN");
+    return arn;
+  } finally {
+    client.destroy();
+  }
 }

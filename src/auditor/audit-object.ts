@@ -150,6 +150,13 @@ function auditPresent(deps: AuditDeps, target: Target, obj: KubeObject): Reconci
   return settle(deps, { id, obj, watched, seen, scope, now });
 }
 
+/** A change whose previous state an earlier process kept: made while no auditor watched. */
+function unwatched(seen: Observation): { unwatchedSinceMs?: number } {
+  return seen.restored === true && seen.previousMs !== undefined
+    ? { unwatchedSinceMs: seen.previousMs }
+    : {};
+}
+
 interface Target {
   readonly id: string;
   readonly watched: WatchedKind;
@@ -168,6 +175,7 @@ function recordHeld(deps: AuditDeps, target: Target, held: PendingChange): void 
     attribution,
     origin: target.scope.inventory.get(target.id),
     deleted: held.seen.kind === "deleted",
+    ...unwatched(held.seen),
   });
   deps.tracker.markDrift(target.id, held.object, held.sinceMs);
 }
@@ -218,7 +226,14 @@ function auditDeletion(deps: AuditDeps, target: Target): ReconcileResult {
   }
   const origin = scope.inventory.get(id);
   const changes = gone.observation.changes;
-  deps.recorder.drift({ object: gone.last, changes, attribution, origin, deleted: true });
+  deps.recorder.drift({
+    object: gone.last,
+    changes,
+    attribution,
+    origin,
+    deleted: true,
+    ...unwatched(gone.observation),
+  });
   deps.tracker.markDeleted(id, now);
   return done();
 }
@@ -253,8 +268,7 @@ function settle(deps: AuditDeps, step: Step): ReconcileResult {
     return done();
   }
   if (seen.kind === "noise") {
-    if (deps.tracker.isDrifted(id)) deps.tracker.seen(id, obj, now);
-    else deps.tracker.accept(id, obj, now);
+    deps.tracker.noise(id, obj, now);
     return done();
   }
   const managers = changedManagers(seen.previous, obj);
@@ -268,7 +282,13 @@ function settle(deps: AuditDeps, step: Step): ReconcileResult {
     const waited = now - deps.tracker.hold(id, obj, seen, now);
     if (waited < deps.graceMs) return requeueAfter(Math.min(250, deps.graceMs - waited));
   }
-  deps.recorder.drift({ object: obj, changes: seen.changes, attribution, origin });
+  deps.recorder.drift({
+    object: obj,
+    changes: seen.changes,
+    attribution,
+    origin,
+    ...unwatched(seen),
+  });
   deps.tracker.markDrift(id, obj, now);
   return done();
 }

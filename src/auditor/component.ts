@@ -19,10 +19,12 @@ import { BreakGlassBook } from "./break-glass.js";
 import { DriftTracker } from "./drift-tracker.js";
 import { EventJournal } from "./event-journal.js";
 import { journalRouter } from "./journal/http.js";
+import { BASELINES_FILE, BaselineStore } from "./journal/baseline-store.js";
 import { JOURNAL_FILE, JournalStore } from "./journal/store.js";
 import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
 import { lastPolicyRecords, POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
+import { restoreTracked, whereOf } from "./restore.js";
 import { buildScope, type Scope } from "./scope.js";
 import { cachedFor, listKeySecrets, type StatusSources } from "./status/collect.js";
 import { statusRouter } from "./status/route.js";
@@ -42,6 +44,8 @@ export interface AuditorOptions {
   readonly pruneWaitMs?: number;
   /** The journal file; default journal.db in config.stateDir. */
   readonly journalPath?: string;
+  /** What the auditor knows of each object, across restarts; default in config.stateDir. */
+  readonly baselinesPath?: string;
   /** Told of every record written, besides the alert sinks. */
   readonly onRecord?: RecordListener;
 }
@@ -120,6 +124,17 @@ async function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promis
   }
 }
 
+/** The journal and the tracker's baselines: files in the state directory unless given. */
+function storePaths(
+  ctx: ComponentContext,
+  options: AuditorOptions,
+): { journal: string; baselines: string } {
+  return {
+    journal: options.journalPath ?? join(ctx.config.stateDir, JOURNAL_FILE),
+    baselines: options.baselinesPath ?? join(ctx.config.stateDir, BASELINES_FILE),
+  };
+}
+
 async function runAuditor(
   ctx: ComponentContext,
   options: AuditorOptions,
@@ -132,10 +147,8 @@ async function runAuditor(
     state.breakGlass.active(ctx.clock.now()),
   );
   const metrics = state.metrics;
-  const journal = JournalStore.open(
-    options.journalPath ?? join(ctx.config.stateDir, JOURNAL_FILE),
-    ctx.clock,
-  );
+  const paths = storePaths(ctx, options);
+  const journal = JournalStore.open(paths.journal, ctx.clock);
   state.journal = { store: journal, router: journalRouter(journal) };
   metrics.journalRecords.set(journal.count());
   const audit = new FactIndex<AuditFact>({ clock: ctx.clock });
@@ -217,7 +230,10 @@ async function runAuditor(
     if (fact !== undefined) admission.add(fact);
     else eventJournal.onEvent(event);
   });
-  const tracker = new DriftTracker();
+  const baselines = BaselineStore.open(paths.baselines);
+  const tracker = new DriftTracker((id, kept) => {
+    baselines.keep(id, whereOf(kept), kept);
+  });
   const graceMs = options.attributionGraceMs ?? 3000;
   const policyAudit = new PolicyAudit({
     clock: ctx.clock,
@@ -253,6 +269,7 @@ async function runAuditor(
     await untilAborted(watches.ensure(scope.kinds), signal);
     const kinds = [...watches.kinds.values()].map((k) => k.informer.waitForSync());
     await untilAborted(Promise.all(kinds), signal);
+    restoreTracked({ baselines, tracker, watches, queue, logger });
     state.ready["informer:auditor"] = !signal.aborted;
     await runWorkers({
       queue,
@@ -297,5 +314,6 @@ async function runAuditor(
     delete state.status;
     delete state.journal;
     journal.close();
+    baselines.close();
   }
 }

@@ -14,6 +14,33 @@ interface Tracked {
   pending?: PendingChange;
   /** Its deletion is journaled; the baseline waits for the object to come back. */
   deleted?: boolean;
+  /** Restored from before this process started, and no state of it judged since. */
+  restored?: boolean;
+}
+
+/**
+ * The part of a tracked object that outlives the process (baseline-store.ts keeps it), so a
+ * change made while no auditor ran is found, diffed and attributed when one starts again.
+ */
+export interface TrackedState {
+  readonly baseline: KubeObject;
+  readonly lastSeen: KubeObject;
+  readonly lastSeenMs: number;
+  readonly driftSinceMs?: number;
+  readonly deleted?: boolean;
+}
+
+/** Told of each object whose lasting state changed; undefined when it is no longer tracked. */
+export type TrackerListener = (id: string, state: TrackedState | undefined) => void;
+
+function lasting(t: Tracked): TrackedState {
+  return {
+    baseline: t.baseline,
+    lastSeen: t.lastSeen,
+    lastSeenMs: t.lastSeenMs,
+    ...(t.driftSinceMs === undefined ? {} : { driftSinceMs: t.driftSinceMs }),
+    ...(t.deleted === true ? { deleted: true } : {}),
+  };
 }
 
 /** An out-of-band change not yet recorded, kept so that a quick heal cannot hide it. */
@@ -46,6 +73,8 @@ export interface Observation {
   readonly changes: readonly FieldChange[];
   /** While drifted: since when. */
   readonly driftSinceMs?: number;
+  /** previous is from before this process started: the change was made while none watched. */
+  readonly restored?: true;
 }
 
 /**
@@ -54,15 +83,34 @@ export interface Observation {
  */
 export class DriftTracker {
   private readonly objects = new Map<string, Tracked>();
+  private readonly listener: TrackerListener | undefined;
+
+  constructor(listener?: TrackerListener) {
+    this.listener = listener;
+  }
+
+  private changed(id: string): void {
+    if (this.listener === undefined) return;
+    const t = this.objects.get(id);
+    this.listener(id, t === undefined ? undefined : lasting(t));
+  }
+
+  /** Takes back a state kept by an earlier process; its next observation says so. */
+  restore(id: string, state: TrackedState): void {
+    this.objects.set(id, { ...state, restored: true });
+  }
 
   observe(id: string, current: KubeObject, nowMs: number, options: DiffOptions): Observation {
     const t = this.objects.get(id);
     if (t === undefined) {
       this.objects.set(id, { baseline: current, lastSeen: current, lastSeenMs: nowMs });
+      this.changed(id);
       return { kind: "first-seen", changes: [] };
     }
     const since = t.driftSinceMs === undefined ? {} : { driftSinceMs: t.driftSinceMs };
-    const base = { previous: t.lastSeen, previousMs: t.lastSeenMs, ...since };
+    // Until the change is judged (accepted or recorded), however often it is looked at again.
+    const restored = t.restored === true ? { restored: true as const } : {};
+    const base = { previous: t.lastSeen, previousMs: t.lastSeenMs, ...since, ...restored };
     if (t.lastSeen.metadata.resourceVersion === current.metadata.resourceVersion) {
       return { kind: "unchanged", changes: [], ...base };
     }
@@ -76,6 +124,7 @@ export class DriftTracker {
   /** The change is Git's (or noise, or a heal): it becomes the new baseline. */
   accept(id: string, current: KubeObject, nowMs: number): void {
     this.objects.set(id, { baseline: current, lastSeen: current, lastSeenMs: nowMs });
+    this.changed(id);
   }
 
   /** An out-of-band change: the baseline stays, the object is drifted from now (or earlier). */
@@ -87,15 +136,24 @@ export class DriftTracker {
     t.lastSeenMs = nowMs;
     delete t.pending;
     delete t.deleted;
+    delete t.restored;
+    this.changed(id);
   }
 
-  /** A noise change while drifted: remember the state, keep the drift. */
-  seen(id: string, current: KubeObject, nowMs: number): void {
+  /**
+   * A noise change (status, ignored fields, server metadata): the new state replaces the last
+   * one seen, and the baseline too unless drifted. It is not told to the listener: the state
+   * kept on disk compares the same, and a write per status update would cost more than the
+   * rest of the auditor's work on it (test/bench/auditor-baselines.bench.ts).
+   */
+  noise(id: string, current: KubeObject, nowMs: number): void {
     const t = this.objects.get(id);
     if (t === undefined) return;
+    if (t.driftSinceMs === undefined) t.baseline = current;
     t.lastSeen = current;
     t.lastSeenMs = nowMs;
     delete t.deleted;
+    delete t.restored;
   }
 
   /**
@@ -115,6 +173,7 @@ export class DriftTracker {
         previousMs: t.lastSeenMs,
         changes: [WHOLE_OBJECT_REMOVED],
         ...since,
+        ...(t.restored === true ? { restored: true as const } : {}),
       },
     };
   }
@@ -129,6 +188,8 @@ export class DriftTracker {
     t.driftSinceMs ??= nowMs;
     t.deleted = true;
     delete t.pending;
+    delete t.restored;
+    this.changed(id);
   }
 
   /** Starts (or continues) the wait for attribution of this state; returns when it started. */
@@ -162,6 +223,6 @@ export class DriftTracker {
   }
 
   forget(id: string): void {
-    this.objects.delete(id);
+    if (this.objects.delete(id)) this.changed(id);
   }
 }

@@ -65,9 +65,15 @@ export class DriftRecorder {
     readonly origin: GitOrigin | undefined;
     /** The whole object was deleted (changes says so too). */
     readonly deleted?: boolean;
+    /** Made while no auditor watched: the last time one saw the object (found at start). */
+    readonly unwatchedSinceMs?: number;
   }): JournalRecord {
     const { object, attribution } = input;
     const what = input.deleted === true ? "out-of-band deletion" : "out-of-band change";
+    const unwatched =
+      input.unwatchedSinceMs === undefined
+        ? ""
+        : `, made while the auditor was not running (last seen ${new Date(input.unwatchedSinceMs).toISOString()})`;
     const reason = breakGlassOf(object, attribution);
     const labels = { kind: object.kind, namespace: object.metadata.namespace ?? "" };
     const entry: JournalEntry = {
@@ -79,9 +85,9 @@ export class DriftRecorder {
       ...originFields(input.origin),
       ...(reason === undefined ? {} : { reason }),
       message:
-        attribution.user === undefined
+        (attribution.user === undefined
           ? `${what} by an unknown user (unattributed)`
-          : `${what} by ${attribution.user.username} (from ${attribution.source})`,
+          : `${what} by ${attribution.user.username} (from ${attribution.source})`) + unwatched,
     };
     this.deps.metrics.driftDetected.inc(labels);
     if (attribution.user === undefined) this.deps.metrics.driftUnattributed.inc(labels);

@@ -1,0 +1,144 @@
+/**
+ * The auditor's memory across restarts: what it keeps on disk (comparable forms, digests for
+ * Secret values), that a write changing nothing is skipped, and that a tracker restored from
+ * it judges the next state against the state last seen.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { fieldDiff } from "../../src/auditor/diff/diff.js";
+import { DriftTracker } from "../../src/auditor/drift-tracker.js";
+import {
+  BaselineStore,
+  keptForm,
+  type KeptState,
+} from "../../src/auditor/journal/baseline-store.js";
+import { secretValueDigest } from "../../src/auditor/journal/record.js";
+import { whereOf } from "../../src/auditor/restore.js";
+import type { KubeObject } from "../../src/kube/objects.js";
+
+const PASSWORD = "correct-horse-battery-staple";
+const b64 = (s: string): string => Buffer.from(s).toString("base64");
+
+function secret(rv: string, password = PASSWORD, manager = "gitops-guard"): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: "db",
+      namespace: "shop",
+      resourceVersion: rv,
+      uid: "u-1",
+      managedFields: [
+        { manager, operation: "Apply", time: "2026-11-23T08:00:00Z", fieldsV1: { "f:data": {} } },
+        { manager: "kubelet", operation: "Update", subresource: "status", fieldsV1: {} },
+      ],
+    },
+    data: { password: b64(password) },
+  };
+}
+
+const dirs: string[] = [];
+function storePath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "gg-baselines-"));
+  dirs.push(dir);
+  return join(dir, "baselines.db");
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("BaselineStore", () => {
+  it("keeps Secret values as digests only, and the managers of the main resource", () => {
+    const path = storePath();
+    const store = BaselineStore.open(path);
+    const state = { baseline: secret("1"), lastSeen: secret("1"), lastSeenMs: 1000 };
+    store.keep("/Secret/shop/db", whereOf(state), state);
+    store.close();
+    // Every file SQLite left (the WAL is folded in on close).
+    const dir = join(path, "..");
+    const bytes = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f)).toString("latin1"))
+      .join("");
+    expect(bytes).toContain(secretValueDigest(PASSWORD));
+    expect(bytes).not.toContain(PASSWORD);
+    expect(bytes).not.toContain(b64(PASSWORD));
+
+    const [kept] = BaselineStore.open(path).load();
+    expect(kept).toMatchObject({ id: "/Secret/shop/db", kind: "/Secret", key: "shop/db" });
+    expect(kept?.state.lastSeen["data"]).toEqual({ password: secretValueDigest(PASSWORD) });
+    expect(kept?.state.lastSeen.metadata.managedFields?.map((m) => m.manager)).toEqual([
+      "gitops-guard",
+    ]);
+    expect(kept?.state.lastSeen.metadata.resourceVersion).toBe("1");
+  });
+
+  it("compares a kept form equal to the object it came from (digests are not digested again)", () => {
+    expect(fieldDiff(keptForm(secret("1")), secret("2"))).toEqual([]);
+    expect(fieldDiff(keptForm(secret("1")), secret("2", "other"))).toEqual([
+      expect.objectContaining({ path: "/data/password", op: "replace" }) as unknown,
+    ]);
+  });
+
+  it("skips a write that changes only the resourceVersion, and forgets on request", async () => {
+    const path = storePath();
+    const store = BaselineStore.open(path);
+    // Writes of one turn of the event loop commit together, at the end of the turn.
+    const committed = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const reread = (): KeptState[] => {
+      const other = BaselineStore.open(path);
+      try {
+        return other.load();
+      } finally {
+        other.close();
+      }
+    };
+    const first = { baseline: secret("1"), lastSeen: secret("1"), lastSeenMs: 1000 };
+    store.keep("id", whereOf(first), first);
+    expect(reread()).toEqual([]);
+    await committed();
+    expect(reread()).toHaveLength(1);
+    const statusOnly = { ...first, lastSeen: secret("2"), lastSeenMs: 2000 };
+    store.keep("id", whereOf(statusOnly), statusOnly);
+    await committed();
+    expect(reread()[0]?.state.lastSeen.metadata.resourceVersion).toBe("1");
+    const edited = { ...first, lastSeen: secret("3", "edited"), lastSeenMs: 3000 };
+    store.keep("id", whereOf(edited), edited);
+    await committed();
+    expect(reread()[0]?.state.lastSeenMs).toBe(3000);
+    store.keep("id", whereOf(undefined), undefined);
+    store.close();
+    expect(reread()).toEqual([]);
+  });
+
+  it("a tracker writes through it, and one restored from it says the change was unwatched", () => {
+    const path = storePath();
+    const store = BaselineStore.open(path);
+    const first = new DriftTracker((id, state) => {
+      store.keep(id, whereOf(state), state);
+    });
+    expect(first.observe("id", secret("1"), 1000, {}).kind).toBe("first-seen");
+    store.close();
+
+    const second = new DriftTracker();
+    for (const kept of BaselineStore.open(path).load()) second.restore(kept.id, kept.state);
+    const edited = secret("5", "edited", "kubectl-edit");
+    const seen = second.observe("id", edited, 9000, {});
+    expect(seen).toMatchObject({ kind: "changed", restored: true, previousMs: 1000 });
+    expect(seen.changes).toEqual([
+      {
+        path: "/data/password",
+        op: "replace",
+        from: secretValueDigest(PASSWORD),
+        to: secretValueDigest("edited"),
+      },
+    ]);
+    // Looked at again while it waits for attribution: still the unwatched change.
+    expect(second.observe("id", edited, 9200, {}).restored).toBe(true);
+    // Once judged, later changes are watched ones.
+    second.markDrift("id", edited, 9300);
+    const again = second.observe("id", secret("6", "again", "kubectl-edit"), 9500, {});
+    expect(again.restored).toBeUndefined();
+  });
+});

@@ -4,26 +4,9 @@ import { createKubeClient, FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
-import { auditedApiServer, gitSyncWithInventory, startAuditor } from "./harness.js";
+import { auditedApiServer, gitSyncWithInventory, ownedConfigMap, startAuditor } from "./harness.js";
 
 const RECONCILER_SA = "system:serviceaccount:gitops-guard-system:gitops-guard-reconciler";
-
-/** A ConfigMap as the reconciler applies it: with the owner labels of GitSync ns/app. */
-function owned(namespace: string, name: string): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: {
-      name,
-      namespace,
-      labels: {
-        "gitops-guard.io/gitsync-name": "app",
-        "gitops-guard.io/gitsync-namespace": namespace,
-      },
-    },
-    data: { LOG_LEVEL: "info" },
-  };
-}
 
 const ref = (namespace: string, name: string) =>
   ({ apiVersion: "v1", kind: "ConfigMap", namespace, name }) as const;
@@ -46,9 +29,9 @@ describe("auditor: deletions and policy changes against the real API server", ()
     const ns = await testNamespace("delete");
     const reconciler = clientAs("reconciler");
     const admin = clientAs("admin");
-    const held = owned(ns, "held");
+    const held = ownedConfigMap(ns, "held");
     held.metadata.finalizers = ["example.com/hold"];
-    const objects = [owned(ns, "web"), owned(ns, "old"), held];
+    const objects = [ownedConfigMap(ns, "web"), ownedConfigMap(ns, "old"), held];
     for (const obj of objects) await reconciler.apply(obj, { fieldManager: FIELD_MANAGER });
     await gitSyncWithInventory(ns, objects);
     const auditor = await startAuditor({ pruneWaitMs: 2000 });
@@ -90,7 +73,7 @@ describe("auditor: deletions and policy changes against the real API server", ()
     expect(deleted?.user).toBeUndefined();
 
     // Self-heal re-creates it as Git has it.
-    await reconciler.apply(owned(ns, "web"), { fieldManager: FIELD_MANAGER });
+    await reconciler.apply(ownedConfigMap(ns, "web"), { fieldManager: FIELD_MANAGER });
     await eventually("the heal to be journaled", () =>
       about(auditor.records(), "web").some((r) => r.type === "drift-healed"),
     );
@@ -128,9 +111,9 @@ describe("auditor: deletions and policy changes against the real API server", ()
     const ns = await testNamespace("delaudit");
     const reconciler = clientAs("reconciler");
     for (const name of ["web", "old"]) {
-      await reconciler.apply(owned(ns, name), { fieldManager: FIELD_MANAGER });
+      await reconciler.apply(ownedConfigMap(ns, name), { fieldManager: FIELD_MANAGER });
     }
-    await gitSyncWithInventory(ns, [owned(ns, "web"), owned(ns, "old")]);
+    await gitSyncWithInventory(ns, [ownedConfigMap(ns, "web"), ownedConfigMap(ns, "old")]);
     const ca = makeTestCa();
     const auditor = await startAuditor({
       auditWebhook: { listen: "127.0.0.1:0", tls: makeServingCert(ca, ["127.0.0.1"]) },

@@ -181,6 +181,23 @@ export function configMap(namespace: string, name: string): KubeObject {
   };
 }
 
+/** A ConfigMap as the reconciler applies it: with the owner labels of GitSync namespace/app. */
+export function ownedConfigMap(namespace: string, name: string, level = "info"): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name,
+      namespace,
+      labels: {
+        "gitops-guard.io/gitsync-name": "app",
+        "gitops-guard.io/gitsync-namespace": namespace,
+      },
+    },
+    data: { LOG_LEVEL: level },
+  };
+}
+
 /** The object reference of that ConfigMap. */
 export const ref = (namespace: string, name: string) =>
   ({ apiVersion: "v1", kind: "ConfigMap", namespace, name }) as const;

@@ -11,26 +11,8 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { BaselineStore } from "../../src/auditor/journal/baseline-store.js";
 import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
-import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
-import { gitSyncWithInventory, ref, startAuditor } from "./harness.js";
-
-/** A ConfigMap as the reconciler applies it, with the owner labels of GitSync ns/app. */
-function owned(namespace: string, name: string, level = "info"): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: {
-      name,
-      namespace,
-      labels: {
-        "gitops-guard.io/gitsync-name": "app",
-        "gitops-guard.io/gitsync-namespace": namespace,
-      },
-    },
-    data: { LOG_LEVEL: level },
-  };
-}
+import { gitSyncWithInventory, ownedConfigMap, ref, startAuditor } from "./harness.js";
 
 const about = (records: readonly JournalRecord[], name: string): JournalRecord[] =>
   records.filter((r) => r.object?.name === name);
@@ -55,11 +37,11 @@ describe("auditor: changes made while it was not running", () => {
     const admin = clientAs("admin");
     const names = ["web", "gone", "git", "pruned"];
     for (const name of names) {
-      await reconciler.apply(owned(ns, name), { fieldManager: FIELD_MANAGER });
+      await reconciler.apply(ownedConfigMap(ns, name), { fieldManager: FIELD_MANAGER });
     }
     await gitSyncWithInventory(
       ns,
-      names.map((n) => owned(ns, n)),
+      names.map((n) => ownedConfigMap(ns, n)),
     );
     const dir = mkdtempSync(join(tmpdir(), "gg-auditor-restart-"));
     onTestFinished(() => {
@@ -88,7 +70,7 @@ describe("auditor: changes made while it was not running", () => {
       { fieldManager: "kubectl-edit" },
     );
     await admin.delete(ref(ns, "gone"));
-    await reconciler.apply(owned(ns, "git", "warn"), { fieldManager: FIELD_MANAGER });
+    await reconciler.apply(ownedConfigMap(ns, "git", "warn"), { fieldManager: FIELD_MANAGER });
     // A prune: the object left Git, so the reconciler deletes it and drops it from the inventory.
     await reconciler.delete(ref(ns, "pruned"));
     await admin.patchStatus(
@@ -135,7 +117,7 @@ describe("auditor: changes made while it was not running", () => {
     ).toMatchObject({ gone: expect.any(Number) as unknown });
 
     // The reconciler puts Git's value back: the drift kept across the restart is healed.
-    await reconciler.apply(owned(ns, "web"), { fieldManager: FIELD_MANAGER, force: true });
+    await reconciler.apply(ownedConfigMap(ns, "web"), { fieldManager: FIELD_MANAGER, force: true });
     await eventually("the heal", () =>
       about(second.records(), "web").some((r) => r.type === "drift-healed"),
     );

@@ -10,13 +10,11 @@
  * wrote since is read from them.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { ErrorCodes, GuardError, errorMessage } from "../../errors.js";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { KubeObject } from "../../kube/objects.js";
 import { normalizeObject } from "../diff/normalize.js";
 import type { TrackedState } from "../drift-tracker.js";
+import { openSqlite } from "./sqlite.js";
 
 export const BASELINES_FILE = "auditor-baselines.db";
 
@@ -96,21 +94,7 @@ export class BaselineStore {
 
   /** Opens (creating if needed) the store at path; ":memory:" for a throwaway one. */
   static open(path: string): BaselineStore {
-    try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      const db = new DatabaseSync(path);
-      db.exec(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
-      );
-      db.exec(SCHEMA);
-      return new BaselineStore(db);
-    } catch (err: unknown) {
-      throw new GuardError(
-        ErrorCodes.JOURNAL_OPEN_FAILED,
-        `cannot open the auditor's baselines at ${path}: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
+    return new BaselineStore(openSqlite(path, SCHEMA, "the auditor's baselines"));
   }
 
   /** Every kept object; a row that cannot be read is dropped (the object starts afresh). */

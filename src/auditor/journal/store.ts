@@ -1,7 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { ErrorCodes, GuardError, errorMessage } from "../../errors.js";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { ErrorCodes, GuardError } from "../../errors.js";
 import type { Clock } from "../../runtime/clock.js";
 import {
   chainHash,
@@ -13,6 +11,7 @@ import {
   type JournalEntry,
   type JournalRecord,
 } from "./record.js";
+import { openSqlite } from "./sqlite.js";
 import type { ChainLink } from "./verify.js";
 
 // Append-only at the database level too: a trigger refuses UPDATE and DELETE, so a bug or a
@@ -105,23 +104,7 @@ export class JournalStore {
 
   /** Opens (creating if needed) the journal at path; ":memory:" for a throwaway one. */
   static open(path: string, clock: Clock): JournalStore {
-    try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      const db = new DatabaseSync(path);
-      // WAL with NORMAL sync: a commit survives the writer's crash (SIGKILL) without an fsync
-      // per record; a power loss may drop the last commits, never half of one.
-      db.exec(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
-      );
-      db.exec(SCHEMA);
-      return new JournalStore(db, clock);
-    } catch (err: unknown) {
-      throw new GuardError(
-        ErrorCodes.JOURNAL_OPEN_FAILED,
-        `cannot open the audit journal at ${path}: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
+    return new JournalStore(openSqlite(path, SCHEMA, "the audit journal"), clock);
   }
 
   head(): ChainHead {

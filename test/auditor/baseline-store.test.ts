@@ -1,7 +1,7 @@
 /**
- * The auditor's memory across restarts: what it keeps on disk (comparable forms, digests for
- * Secret values), that a write changing nothing is skipped, and that a tracker restored from
- * it judges the next state against the state last seen.
+ * The auditor's memory across restarts: what it keeps on disk (comparable forms, never a
+ * Secret), that a write changing nothing is skipped, and that a tracker restored from it
+ * judges the next state against the state last seen.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,27 +16,46 @@ import {
 } from "../../src/auditor/journal/baseline-store.js";
 import { secretValueDigest } from "../../src/auditor/journal/record.js";
 import { whereOf } from "../../src/auditor/restore.js";
-import type { KubeObject } from "../../src/kube/objects.js";
+import type { KubeObject, ManagedFieldsEntry } from "../../src/kube/objects.js";
 
 const PASSWORD = "correct-horse-battery-staple";
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 
-function secret(rv: string, password = PASSWORD, manager = "gitops-guard"): KubeObject {
+const MANAGED = (manager: string): ManagedFieldsEntry[] => [
+  { manager, operation: "Apply", time: "2026-11-23T08:00:00Z", fieldsV1: { "f:data": {} } },
+  { manager: "kubelet", operation: "Update", subresource: "status", fieldsV1: {} },
+];
+
+function configMap(rv: string, level = "info", manager = "gitops-guard"): KubeObject {
   return {
     apiVersion: "v1",
-    kind: "Secret",
+    kind: "ConfigMap",
     metadata: {
-      name: "db",
+      name: "web",
       namespace: "shop",
       resourceVersion: rv,
       uid: "u-1",
-      managedFields: [
-        { manager, operation: "Apply", time: "2026-11-23T08:00:00Z", fieldsV1: { "f:data": {} } },
-        { manager: "kubelet", operation: "Update", subresource: "status", fieldsV1: {} },
-      ],
+      managedFields: MANAGED(manager),
     },
+    data: { LOG_LEVEL: level },
+  };
+}
+
+function secret(rv: string, password = PASSWORD): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "db", namespace: "shop", resourceVersion: rv, managedFields: MANAGED("x") },
     data: { password: b64(password) },
   };
+}
+
+/** Every byte SQLite left in the store's folder (the WAL is folded in on close). */
+function filesOf(path: string): string {
+  const dir = join(path, "..");
+  return readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f)).toString("latin1"))
+    .join("");
 }
 
 const dirs: string[] = [];
@@ -50,34 +69,39 @@ afterEach(() => {
 });
 
 describe("BaselineStore", () => {
-  it("keeps Secret values as digests only, and the managers of the main resource", () => {
+  it("keeps the comparable form and the managers of the main resource", () => {
+    const path = storePath();
+    const store = BaselineStore.open(path);
+    const state = { baseline: configMap("1"), lastSeen: configMap("1"), lastSeenMs: 1000 };
+    store.keep("/ConfigMap/shop/web", whereOf(state), state);
+    store.close();
+    const [kept] = BaselineStore.open(path).load();
+    expect(kept).toMatchObject({ id: "/ConfigMap/shop/web", kind: "/ConfigMap", key: "shop/web" });
+    expect(kept?.state.lastSeen["data"]).toEqual({ LOG_LEVEL: "info" });
+    expect(kept?.state.lastSeen.metadata.managedFields?.map((m) => m.manager)).toEqual([
+      "gitops-guard",
+    ]);
+    expect(kept?.state.lastSeen.metadata.resourceVersion).toBe("1");
+    expect(kept?.state.lastSeen.metadata.uid).toBeUndefined();
+  });
+
+  it("never keeps a Secret, not even digests of its values", () => {
     const path = storePath();
     const store = BaselineStore.open(path);
     const state = { baseline: secret("1"), lastSeen: secret("1"), lastSeenMs: 1000 };
     store.keep("/Secret/shop/db", whereOf(state), state);
     store.close();
-    // Every file SQLite left (the WAL is folded in on close).
-    const dir = join(path, "..");
-    const bytes = readdirSync(dir)
-      .map((f) => readFileSync(join(dir, f)).toString("latin1"))
-      .join("");
-    expect(bytes).toContain(secretValueDigest(PASSWORD));
-    expect(bytes).not.toContain(PASSWORD);
-    expect(bytes).not.toContain(b64(PASSWORD));
-
-    const [kept] = BaselineStore.open(path).load();
-    expect(kept).toMatchObject({ id: "/Secret/shop/db", kind: "/Secret", key: "shop/db" });
-    expect(kept?.state.lastSeen["data"]).toEqual({ password: secretValueDigest(PASSWORD) });
-    expect(kept?.state.lastSeen.metadata.managedFields?.map((m) => m.manager)).toEqual([
-      "gitops-guard",
-    ]);
-    expect(kept?.state.lastSeen.metadata.resourceVersion).toBe("1");
+    expect(BaselineStore.open(path).load()).toEqual([]);
+    const bytes = filesOf(path);
+    for (const form of [PASSWORD, b64(PASSWORD), secretValueDigest(PASSWORD)]) {
+      expect(bytes).not.toContain(form);
+    }
   });
 
-  it("compares a kept form equal to the object it came from (digests are not digested again)", () => {
-    expect(fieldDiff(keptForm(secret("1")), secret("2"))).toEqual([]);
-    expect(fieldDiff(keptForm(secret("1")), secret("2", "other"))).toEqual([
-      expect.objectContaining({ path: "/data/password", op: "replace" }) as unknown,
+  it("compares a kept form equal to the object it came from", () => {
+    expect(fieldDiff(keptForm(configMap("1")), configMap("2"))).toEqual([]);
+    expect(fieldDiff(keptForm(configMap("1")), configMap("2", "debug"))).toEqual([
+      { path: "/data/LOG_LEVEL", op: "replace", from: "info", to: "debug" },
     ]);
   });
 
@@ -94,16 +118,16 @@ describe("BaselineStore", () => {
         other.close();
       }
     };
-    const first = { baseline: secret("1"), lastSeen: secret("1"), lastSeenMs: 1000 };
+    const first = { baseline: configMap("1"), lastSeen: configMap("1"), lastSeenMs: 1000 };
     store.keep("id", whereOf(first), first);
     expect(reread()).toEqual([]);
     await committed();
     expect(reread()).toHaveLength(1);
-    const statusOnly = { ...first, lastSeen: secret("2"), lastSeenMs: 2000 };
+    const statusOnly = { ...first, lastSeen: configMap("2"), lastSeenMs: 2000 };
     store.keep("id", whereOf(statusOnly), statusOnly);
     await committed();
     expect(reread()[0]?.state.lastSeen.metadata.resourceVersion).toBe("1");
-    const edited = { ...first, lastSeen: secret("3", "edited"), lastSeenMs: 3000 };
+    const edited = { ...first, lastSeen: configMap("3", "edited"), lastSeenMs: 3000 };
     store.keep("id", whereOf(edited), edited);
     await committed();
     expect(reread()[0]?.state.lastSeenMs).toBe(3000);
@@ -118,27 +142,22 @@ describe("BaselineStore", () => {
     const first = new DriftTracker((id, state) => {
       store.keep(id, whereOf(state), state);
     });
-    expect(first.observe("id", secret("1"), 1000, {}).kind).toBe("first-seen");
+    expect(first.observe("id", configMap("1"), 1000, {}).kind).toBe("first-seen");
     store.close();
 
     const second = new DriftTracker();
     for (const kept of BaselineStore.open(path).load()) second.restore(kept.id, kept.state);
-    const edited = secret("5", "edited", "kubectl-edit");
+    const edited = configMap("5", "edited", "kubectl-edit");
     const seen = second.observe("id", edited, 9000, {});
     expect(seen).toMatchObject({ kind: "changed", restored: true, previousMs: 1000 });
     expect(seen.changes).toEqual([
-      {
-        path: "/data/password",
-        op: "replace",
-        from: secretValueDigest(PASSWORD),
-        to: secretValueDigest("edited"),
-      },
+      { path: "/data/LOG_LEVEL", op: "replace", from: "info", to: "edited" },
     ]);
     // Looked at again while it waits for attribution: still the unwatched change.
     expect(second.observe("id", edited, 9200, {}).restored).toBe(true);
     // Once judged, later changes are watched ones.
     second.markDrift("id", edited, 9300);
-    const again = second.observe("id", secret("6", "again", "kubectl-edit"), 9500, {});
+    const again = second.observe("id", configMap("6", "again", "kubectl-edit"), 9500, {});
     expect(again.restored).toBeUndefined();
   });
 });

@@ -19,18 +19,13 @@ const SERVER_ANNOTATIONS = [
   "deployment.kubernetes.io/revision",
 ] as const;
 
-// ":" is not in base64's alphabet, so a data value of this form is a digest already (a state
-// the auditor kept, see baseline-store.ts), never a value the API server stored.
-const DIGESTED = /^sha256:[0-9a-f]{64}$/;
-
 /** One Secret value as the journal may hold it: base64 data decoded, then digested. */
 function digestData(data: unknown, encoding: "base64" | "utf8"): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof data !== "object" || data === null) return out;
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     if (typeof value !== "string") continue;
-    const digested = encoding === "base64" && DIGESTED.test(value);
-    out[key] = digested ? value : secretValueDigest(Buffer.from(value, encoding));
+    out[key] = secretValueDigest(Buffer.from(value, encoding));
   }
   return out;
 }

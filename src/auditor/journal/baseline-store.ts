@@ -5,9 +5,11 @@
  * be journaled. A file of its own beside the journal: it is rewritten in place, the journal is
  * append-only.
  *
- * Objects are kept in their comparable form (normalize.ts): no status, Secret values as
- * digests, never the values. managedFields stay (names of fields, no values), because who
- * wrote since is read from them.
+ * Objects are kept in their comparable form (normalize.ts): no status and no server
+ * metadata; managedFields stay (names of fields, no values), because who wrote since is read
+ * from them. Secrets are never kept: even the digests of their values would let whoever reads
+ * the volume (a backup, a snapshot) test guesses of every guarded password offline. An edit to
+ * a Secret made while no auditor ran is therefore not found.
  */
 import { createHash } from "node:crypto";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
@@ -33,6 +35,10 @@ export interface KeptState {
   readonly kind: string;
   readonly key: string;
   readonly state: TrackedState;
+}
+
+function isSecret(obj: KubeObject): boolean {
+  return obj.kind === "Secret" && obj.apiVersion === "v1";
 }
 
 /** The comparable form, plus what telling states and writers apart needs. */
@@ -120,7 +126,7 @@ export class BaselineStore {
 
   /** Keeps the object's state (kind and key say how to queue it), or forgets it (undefined). */
   keep(id: string, where: { kind: string; key: string }, state: TrackedState | undefined): void {
-    if (state === undefined) {
+    if (state === undefined || isSecret(state.lastSeen)) {
       this.forget(id);
       return;
     }

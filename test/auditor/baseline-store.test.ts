@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { fieldDiff } from "../../src/auditor/diff/diff.js";
 import { DriftTracker } from "../../src/auditor/drift-tracker.js";
@@ -96,6 +97,29 @@ describe("BaselineStore", () => {
     for (const form of [PASSWORD, b64(PASSWORD), secretValueDigest(PASSWORD)]) {
       expect(bytes).not.toContain(form);
     }
+  });
+
+  it("drops a row it cannot read (that object starts afresh) and keeps the others", () => {
+    const path = storePath();
+    const store = BaselineStore.open(path);
+    const state = { baseline: configMap("1"), lastSeen: configMap("1"), lastSeenMs: 1000 };
+    store.keep("good", whereOf(state), state);
+    store.close();
+    const db = new DatabaseSync(path);
+    const insert = db.prepare("INSERT INTO tracked (id, kind, key, state) VALUES (?, ?, ?, ?)");
+    insert.run("bad", "/ConfigMap", "shop/bad", "{not json");
+    insert.run("odd", "/ConfigMap", "shop/odd", '{"baseline": 1, "lastSeen": null}');
+    db.close();
+    expect(
+      BaselineStore.open(path)
+        .load()
+        .map((k) => k.id),
+    ).toEqual(["good"]);
+    expect(
+      BaselineStore.open(path)
+        .load()
+        .map((k) => k.id),
+    ).toEqual(["good"]);
   });
 
   it("compares a kept form equal to the object it came from", () => {

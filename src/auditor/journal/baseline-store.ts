@@ -80,6 +80,29 @@ function contentOf(state: TrackedState): string {
   return createHash("sha256").update(content).digest("base64");
 }
 
+function isObjectState(value: unknown): value is KubeObject {
+  if (typeof value !== "object" || value === null) return false;
+  const metadata = (value as { metadata?: unknown }).metadata;
+  return typeof metadata === "object" && metadata !== null;
+}
+
+/** A kept state as written by keep(), or undefined for anything else (a damaged row). */
+function readState(text: string): TrackedState | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const state = value as Record<string, unknown>;
+  const ok =
+    isObjectState(state["baseline"]) &&
+    isObjectState(state["lastSeen"]) &&
+    typeof state["lastSeenMs"] === "number";
+  return ok ? (value as TrackedState) : undefined;
+}
+
 export class BaselineStore {
   private readonly db: DatabaseSync;
   private readonly upsert: StatementSync;
@@ -113,13 +136,13 @@ export class BaselineStore {
     }[];
     const kept: KeptState[] = [];
     for (const row of rows) {
-      try {
-        const state = JSON.parse(row.state) as TrackedState;
-        this.written.set(row.id, contentOf(state));
-        kept.push({ id: row.id, kind: row.kind, key: row.key, state });
-      } catch {
+      const state = readState(row.state);
+      if (state === undefined) {
         this.remove.run(row.id);
+        continue;
       }
+      this.written.set(row.id, contentOf(state));
+      kept.push({ id: row.id, kind: row.kind, key: row.key, state });
     }
     return kept;
   }

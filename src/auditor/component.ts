@@ -26,7 +26,8 @@ import { lastPolicyRecords, POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { restoreTracked, whereOf } from "./restore.js";
 import { buildScope, type Scope } from "./scope.js";
-import { cachedFor, listKeySecrets, type StatusSources } from "./status/collect.js";
+import { cachedFor, JOURNAL_WINDOW, listKeySecrets, type StatusSources } from "./status/collect.js";
+import { JournalWindow } from "./status/journal-window.js";
 import { statusRouter } from "./status/route.js";
 import { WatchSet } from "./watch-set.js";
 
@@ -172,7 +173,7 @@ async function runAuditor(
   const namespaces = informerOf(ctx, NAMESPACE);
   const informers = [policies, gitSyncs, events, namespaces];
   state.status = {
-    journal,
+    journal: new JournalWindow(journal, JOURNAL_WINDOW),
     breakGlass: state.breakGlass,
     gitSyncs: () => gitSyncs.list(),
     // Listed on demand (the auditor watches no Secrets of its own namespace), at most every 10 s.

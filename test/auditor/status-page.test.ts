@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BreakGlassBook } from "../../src/auditor/break-glass.js";
 import type { JournalEntry } from "../../src/auditor/journal/record.js";
 import { JournalStore } from "../../src/auditor/journal/store.js";
-import { cachedFor, type StatusSources } from "../../src/auditor/status/collect.js";
+import { cachedFor, JOURNAL_WINDOW, type StatusSources } from "../../src/auditor/status/collect.js";
 import { duration } from "../../src/auditor/status/format.js";
+import { JournalWindow } from "../../src/auditor/status/journal-window.js";
 import { driftTimeline, gitSyncRow, type StatusModel } from "../../src/auditor/status/model.js";
 import { renderStatusPage } from "../../src/auditor/status/page.js";
 import { statusRouter } from "../../src/auditor/status/route.js";
@@ -292,7 +293,7 @@ describe("status route", () => {
     const journal = JournalStore.open(":memory:", clock);
     journal.append({ type: "drift-detected", object: cm, diff: [] });
     leader.sources = {
-      journal,
+      journal: new JournalWindow(journal, JOURNAL_WINDOW),
       breakGlass: new BreakGlassBook(),
       gitSyncs: () => [],
       keySecrets: () => Promise.reject(new Error("secrets is forbidden")),
@@ -316,6 +317,31 @@ describe("status route", () => {
     const root = await fetch(`${base}/`, { redirect: "manual" });
     expect(root.status).toBe(302);
     expect(root.headers.get("location")).toBe("/status");
+    journal.close();
+  });
+});
+
+describe("JournalWindow", () => {
+  it("reads only the records appended since the last view, and keeps the newest size", () => {
+    const journal = JournalStore.open(":memory:", new FakeClock(T0));
+    const lists: (number | undefined)[] = [];
+    const list = journal.list.bind(journal);
+    journal.list = (query) => {
+      lists.push(query?.afterSeq);
+      return list(query);
+    };
+    const append = (n: number): void => {
+      for (let i = 0; i < n; i++) journal.append({ type: "drift-detected", object: cm, diff: [] });
+    };
+    const window = new JournalWindow(journal, 5);
+    append(3);
+    expect(window.read().records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(window.read().records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    append(4);
+    expect(window.read().records.map((r) => r.seq)).toEqual([3, 4, 5, 6, 7]);
+    expect(window.read().head.seq).toBe(7);
+    // The second and fourth views found nothing new and read nothing.
+    expect(lists).toEqual([0, 3]);
     journal.close();
   });
 });

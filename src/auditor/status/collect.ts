@@ -12,7 +12,7 @@ import type { KubeClient } from "../../kube/client.js";
 import type { KubeObject } from "../../kube/objects.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { BreakGlassBook } from "../break-glass.js";
-import type { JournalStore } from "../journal/store.js";
+import type { JournalWindow } from "./journal-window.js";
 import {
   breakGlassRows,
   driftTimeline,
@@ -28,7 +28,8 @@ export const JOURNAL_WINDOW = 5000;
 export const TIMELINE_ROWS = 100;
 
 export interface StatusSources {
-  readonly journal: JournalStore;
+  /** The newest JOURNAL_WINDOW records, kept between views. */
+  readonly journal: JournalWindow;
   readonly breakGlass: BreakGlassBook;
   /** The GitSyncs in the auditor's informer cache. */
   readonly gitSyncs: () => readonly KubeObject[];
@@ -37,11 +38,7 @@ export interface StatusSources {
 }
 
 export async function collectStatus(sources: StatusSources, nowMs: number): Promise<StatusModel> {
-  const head = sources.journal.head();
-  const records = sources.journal.list({
-    afterSeq: Math.max(0, head.seq - JOURNAL_WINDOW),
-    limit: JOURNAL_WINDOW,
-  });
+  const { head, records } = sources.journal.read();
   let keys: StatusModel["keys"];
   try {
     keys = { rows: keyRows(await sources.keySecrets()) };

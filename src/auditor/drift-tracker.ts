@@ -108,12 +108,20 @@ export class DriftTracker {
       return { kind: "first-seen", changes: [] };
     }
     const since = t.driftSinceMs === undefined ? {} : { driftSinceMs: t.driftSinceMs };
+    if (t.lastSeen.metadata.resourceVersion === current.metadata.resourceVersion) {
+      // Nothing happened while none watched: later changes are watched ones.
+      delete t.restored;
+      return {
+        kind: "unchanged",
+        changes: [],
+        previous: t.lastSeen,
+        previousMs: t.lastSeenMs,
+        ...since,
+      };
+    }
     // Until the change is judged (accepted or recorded), however often it is looked at again.
     const restored = t.restored === true ? { restored: true as const } : {};
     const base = { previous: t.lastSeen, previousMs: t.lastSeenMs, ...since, ...restored };
-    if (t.lastSeen.metadata.resourceVersion === current.metadata.resourceVersion) {
-      return { kind: "unchanged", changes: [], ...base };
-    }
     if (t.driftSinceMs !== undefined && fieldDiff(t.baseline, current, options).length === 0) {
       return { kind: "healed", changes: [], ...base };
     }

@@ -169,6 +169,14 @@ describe("BaselineStore", () => {
     expect(first.observe("id", configMap("1"), 1000, {}).kind).toBe("first-seen");
     store.close();
 
+    // An object found as it was left: a later change is a watched one.
+    const unchanged = new DriftTracker();
+    for (const kept of BaselineStore.open(path).load()) unchanged.restore(kept.id, kept.state);
+    expect(unchanged.observe("id", configMap("1"), 8000, {}).kind).toBe("unchanged");
+    const later = unchanged.observe("id", configMap("2", "debug", "kubectl-edit"), 8500, {});
+    expect(later).toMatchObject({ kind: "changed" });
+    expect(later.restored).toBeUndefined();
+
     const second = new DriftTracker();
     for (const kept of BaselineStore.open(path).load()) second.restore(kept.id, kept.state);
     const edited = configMap("5", "edited", "kubectl-edit");

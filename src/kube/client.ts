@@ -26,6 +26,7 @@ function listRequest(path: string, opts: ListOptions, cont: string | undefined):
       continue: cont,
     },
     ...(opts.metadataOnly === true ? { accept: METADATA_LIST } : {}),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   };
 }
 
@@ -38,6 +39,8 @@ export interface ListOptions {
    * data or spec: for Secrets, nothing of their values crosses the wire.
    */
   readonly metadataOnly?: boolean;
+  /** Ends the list early (an informer stopping): it rejects, and no page is read after. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ListResult<T> {

@@ -103,6 +103,25 @@ function bodyOf(stream: ClientHttp2Stream): ResponseBody {
 type Connection = { readonly h2: ClientHttp2Session } | { readonly http1: Transport };
 
 /**
+ * The connection, unless the request is cancelled first (an informer stopping while the
+ * handshake waits on a server that accepted but does not answer). The connection is shared
+ * with other requests, so it is left to finish, bounded by its own timeout.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  if (signal.aborted) return Promise.reject(new Error("the request was cancelled"));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(new Error("the request was cancelled while connecting"));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
+}
+
+/**
  * HTTP/2 to the API server over one TLS connection, opened on first use and again after the
  * server closes it (GOAWAY, a restart). The connection holds the process open only while a
  * request or watch is under way. When the server does not choose h2, HTTP/1.1 is used for good.
@@ -200,7 +219,7 @@ export function createHttp2Transport(health: HealthCheck = DEFAULT_HEALTH_CHECK)
         http1 ??= createHttp1Transport();
         return http1.send(req);
       }
-      const conn = await connection(req);
+      const conn = await untilAborted(connection(req), req.signal);
       if ("http1" in conn) return conn.http1.send(req);
       let stream: ClientHttp2Stream;
       try {
@@ -212,7 +231,7 @@ export function createHttp2Transport(health: HealthCheck = DEFAULT_HEALTH_CHECK)
         if (spent) conn.h2.close();
         else if (!conn.h2.closed && !conn.h2.destroyed) throw err;
         if (current === conn.h2) current = undefined;
-        const again = await connection(req);
+        const again = await untilAborted(connection(req), req.signal);
         if ("http1" in again) return again.http1.send(req);
         stream = open(again.h2, req);
       }

@@ -110,7 +110,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async listAndWatch(signal: AbortSignal, onHealthy: () => void): Promise<void> {
-    const { items, resourceVersion } = await this.opts.client.list<T>(this.opts.type, this.opts);
+    const { items, resourceVersion } = await this.opts.client.list<T>(this.opts.type, {
+      ...this.opts,
+      signal,
+    });
     const { transform } = this.opts;
     this.replace(transform === undefined ? items : items.map((o) => transform(o)));
     const resource = await this.opts.client.resource(this.opts.type);

@@ -249,6 +249,26 @@ describe("kube transport", () => {
     kube.rest.close();
   });
 
+  it("lets a request cancelled while the TLS handshake hangs go at once (an informer stopping)", async () => {
+    const silent = createTcpServer(() => undefined);
+    const port = await listen(silent);
+    const rest = createRestClient(
+      loadKubeConfig(kubeconfig(port)),
+      undefined,
+      createHttp2Transport(),
+    );
+    const abort = new AbortController();
+    // A watch: no request timeout, so only the 30 s connect limit would end the wait.
+    const watching = rest.stream({ method: "GET", path: "/forever", signal: abort.signal });
+    setTimeout(() => {
+      abort.abort();
+    }, 200);
+    const started = performance.now();
+    await expect(watching).rejects.toThrow("the request was cancelled while connecting");
+    expect(performance.now() - started).toBeLessThan(2_000);
+    rest.close();
+  });
+
   it("ends a watch whose connection stops answering HTTP/2 pings", async () => {
     const port = await h2Server({ allowHTTP1: false });
     // A proxy that can stop passing bytes while keeping both TCP connections open.

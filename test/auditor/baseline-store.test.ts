@@ -83,7 +83,8 @@ describe("BaselineStore", () => {
       "gitops-guard",
     ]);
     expect(kept?.state.lastSeen.metadata.resourceVersion).toBe("1");
-    expect(kept?.state.lastSeen.metadata.uid).toBeUndefined();
+    expect(kept?.state.lastSeen.metadata.uid).toBe("u-1");
+    expect(kept?.state.lastSeen.metadata.creationTimestamp).toBeUndefined();
   });
 
   it("never keeps a Secret, not even digests of its values", () => {

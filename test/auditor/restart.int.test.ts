@@ -53,6 +53,8 @@ describe("auditor: changes made while it was not running", () => {
       pruneWaitMs: 1000,
     };
 
+    const goneUid = (await admin.get(ref(ns, "gone")))?.metadata.uid;
+    expect(goneUid).toBeDefined();
     const first = await startAuditor(paths);
     await eventually(
       "the first auditor to keep the four objects",
@@ -104,6 +106,7 @@ describe("auditor: changes made while it was not running", () => {
     expect(about(second.records(), "gone")).toMatchObject([
       {
         type: "drift-detected",
+        object: { kind: "ConfigMap", namespace: ns, name: "gone", uid: goneUid },
         diff: [{ path: "", op: "remove" }],
         message: expect.stringMatching(
           /^out-of-band deletion by an unknown user \(unattributed\), made while the auditor was not running/,

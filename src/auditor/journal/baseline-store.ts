@@ -47,12 +47,14 @@ export function keptForm(obj: KubeObject): KubeObject {
   const managedFields = (obj.metadata.managedFields ?? []).filter(
     (entry) => entry.subresource === undefined || entry.subresource === "",
   );
-  const { resourceVersion } = obj.metadata;
+  // resourceVersion tells an unchanged object at start; uid names it in a deletion's record.
+  const { resourceVersion, uid } = obj.metadata;
   return {
     ...normal,
     metadata: {
       ...normal.metadata,
       ...(resourceVersion === undefined ? {} : { resourceVersion }),
+      ...(uid === undefined ? {} : { uid }),
       ...(managedFields.length === 0 ? {} : { managedFields }),
     },
   };

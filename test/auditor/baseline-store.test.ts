@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { fieldDiff } from "../../src/auditor/diff/diff.js";
-import { DriftTracker } from "../../src/auditor/drift-tracker.js";
+import { DriftTracker, type TrackedState } from "../../src/auditor/drift-tracker.js";
 import {
   BaselineStore,
   keptForm,
@@ -69,14 +69,29 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** What another process opening the file finds (it is closed again after). */
+function keptAt(path: string): KeptState[] {
+  const other = BaselineStore.open(path);
+  try {
+    return other.load();
+  } finally {
+    other.close();
+  }
+}
+
+/** A new store file holding one state under id, closed. */
+function storeWith(id: string, state: TrackedState): string {
+  const path = storePath();
+  const store = BaselineStore.open(path);
+  store.keep(id, whereOf(state), state);
+  store.close();
+  return path;
+}
+
 describe("BaselineStore", () => {
   it("keeps the comparable form and the managers of the main resource", () => {
-    const path = storePath();
-    const store = BaselineStore.open(path);
     const state = { baseline: configMap("1"), lastSeen: configMap("1"), lastSeenMs: 1000 };
-    store.keep("/ConfigMap/shop/web", whereOf(state), state);
-    store.close();
-    const [kept] = BaselineStore.open(path).load();
+    const [kept] = keptAt(storeWith("/ConfigMap/shop/web", state));
     expect(kept).toMatchObject({ id: "/ConfigMap/shop/web", kind: "/ConfigMap", key: "shop/web" });
     expect(kept?.state.lastSeen["data"]).toEqual({ LOG_LEVEL: "info" });
     expect(kept?.state.lastSeen.metadata.managedFields?.map((m) => m.manager)).toEqual([
@@ -88,12 +103,9 @@ describe("BaselineStore", () => {
   });
 
   it("never keeps a Secret, not even digests of its values", () => {
-    const path = storePath();
-    const store = BaselineStore.open(path);
     const state = { baseline: secret("1"), lastSeen: secret("1"), lastSeenMs: 1000 };
-    store.keep("/Secret/shop/db", whereOf(state), state);
-    store.close();
-    expect(BaselineStore.open(path).load()).toEqual([]);
+    const path = storeWith("/Secret/shop/db", state);
+    expect(keptAt(path)).toEqual([]);
     const bytes = filesOf(path);
     for (const form of [PASSWORD, b64(PASSWORD), secretValueDigest(PASSWORD)]) {
       expect(bytes).not.toContain(form);
@@ -101,26 +113,15 @@ describe("BaselineStore", () => {
   });
 
   it("drops a row it cannot read (that object starts afresh) and keeps the others", () => {
-    const path = storePath();
-    const store = BaselineStore.open(path);
     const state = { baseline: configMap("1"), lastSeen: configMap("1"), lastSeenMs: 1000 };
-    store.keep("good", whereOf(state), state);
-    store.close();
+    const path = storeWith("good", state);
     const db = new DatabaseSync(path);
     const insert = db.prepare("INSERT INTO tracked (id, kind, key, state) VALUES (?, ?, ?, ?)");
     insert.run("bad", "/ConfigMap", "shop/bad", "{not json");
     insert.run("odd", "/ConfigMap", "shop/odd", '{"baseline": 1, "lastSeen": null}');
     db.close();
-    expect(
-      BaselineStore.open(path)
-        .load()
-        .map((k) => k.id),
-    ).toEqual(["good"]);
-    expect(
-      BaselineStore.open(path)
-        .load()
-        .map((k) => k.id),
-    ).toEqual(["good"]);
+    expect(keptAt(path).map((k) => k.id)).toEqual(["good"]);
+    expect(keptAt(path).map((k) => k.id)).toEqual(["good"]);
   });
 
   it("compares a kept form equal to the object it came from", () => {
@@ -135,30 +136,22 @@ describe("BaselineStore", () => {
     const store = BaselineStore.open(path);
     // Writes of one turn of the event loop commit together, at the end of the turn.
     const committed = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-    const reread = (): KeptState[] => {
-      const other = BaselineStore.open(path);
-      try {
-        return other.load();
-      } finally {
-        other.close();
-      }
-    };
     const first = { baseline: configMap("1"), lastSeen: configMap("1"), lastSeenMs: 1000 };
     store.keep("id", whereOf(first), first);
-    expect(reread()).toEqual([]);
+    expect(keptAt(path)).toEqual([]);
     await committed();
-    expect(reread()).toHaveLength(1);
+    expect(keptAt(path)).toHaveLength(1);
     const statusOnly = { ...first, lastSeen: configMap("2"), lastSeenMs: 2000 };
     store.keep("id", whereOf(statusOnly), statusOnly);
     await committed();
-    expect(reread()[0]?.state.lastSeen.metadata.resourceVersion).toBe("1");
+    expect(keptAt(path)[0]?.state.lastSeen.metadata.resourceVersion).toBe("1");
     const edited = { ...first, lastSeen: configMap("3", "edited"), lastSeenMs: 3000 };
     store.keep("id", whereOf(edited), edited);
     await committed();
-    expect(reread()[0]?.state.lastSeenMs).toBe(3000);
+    expect(keptAt(path)[0]?.state.lastSeenMs).toBe(3000);
     store.keep("id", whereOf(undefined), undefined);
     store.close();
-    expect(reread()).toEqual([]);
+    expect(keptAt(path)).toEqual([]);
   });
 
   it("a tracker writes through it, and one restored from it says the change was unwatched", () => {
@@ -172,14 +165,14 @@ describe("BaselineStore", () => {
 
     // An object found as it was left: a later change is a watched one.
     const unchanged = new DriftTracker();
-    for (const kept of BaselineStore.open(path).load()) unchanged.restore(kept.id, kept.state);
+    for (const kept of keptAt(path)) unchanged.restore(kept.id, kept.state);
     expect(unchanged.observe("id", configMap("1"), 8000, {}).kind).toBe("unchanged");
     const later = unchanged.observe("id", configMap("2", "debug", "kubectl-edit"), 8500, {});
     expect(later).toMatchObject({ kind: "changed" });
     expect(later.restored).toBeUndefined();
 
     const second = new DriftTracker();
-    for (const kept of BaselineStore.open(path).load()) second.restore(kept.id, kept.state);
+    for (const kept of keptAt(path)) second.restore(kept.id, kept.state);
     const edited = configMap("5", "edited", "kubectl-edit");
     const seen = second.observe("id", edited, 9000, {});
     expect(seen).toMatchObject({ kind: "changed", restored: true, previousMs: 1000 });

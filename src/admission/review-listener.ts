@@ -10,6 +10,17 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { ErrorBody } from "../http/middleware.js";
 import type { Metrics } from "../telemetry/metrics.js";
 
+/**
+ * The largest review read. A body past it is answered 413, which the API server counts as a
+ * failed call: with failurePolicy Ignore the write then goes through unjudged. So it must hold
+ * what the API server sends: an UPDATE carries the new object (request bodies up to 3 MiB) and
+ * the stored one (etcd keeps up to 1.5 MiB) as JSON, plus the envelope; 8 MiB leaves room for
+ * JSON's re-encoding. Parsed on the event loop: 8 MiB takes about 10 ms as one long string and
+ * 100-170 ms as many small fields here (2 shared cores), and a worker would not shorten that,
+ * since taking the parsed value back from it blocked the loop longer (170 ms) than parsing.
+ */
+export const REVIEW_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
 export interface ReviewListenerOptions {
   readonly path: string;
   readonly limitBytes: number;

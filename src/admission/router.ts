@@ -7,12 +7,7 @@
 import type { RequestListener, ServerResponse } from "node:http";
 import express, { type Express } from "express";
 import { ErrorCodes, GuardError, errorMessage } from "../errors.js";
-import {
-  errorHandler,
-  JSON_BODY_LIMIT_BYTES,
-  notFound,
-  requestTelemetry,
-} from "../http/middleware.js";
+import { errorHandler, notFound, requestTelemetry } from "../http/middleware.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Logger } from "../telemetry/log.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -21,7 +16,7 @@ import type { AdmissionCore, ReviewResult } from "./core.js";
 import type { Decision } from "./decision.js";
 import type { AdmissionMetrics } from "./metrics.js";
 import type { GuardPolicy } from "./policy-types.js";
-import { reviewListener } from "./review-listener.js";
+import { REVIEW_BODY_LIMIT_BYTES, reviewListener } from "./review-listener.js";
 import { internalErrorResponse } from "./review.js";
 import type { AdmissionRequest } from "./review-types.js";
 import { WEBHOOK_PATH } from "./webhook-config.js";
@@ -145,7 +140,7 @@ function fallbackApp(options: AdmissionAppOptions): Express {
 export function createAdmissionApp(options: AdmissionAppOptions): RequestListener {
   return reviewListener({
     path: WEBHOOK_PATH,
-    limitBytes: JSON_BODY_LIMIT_BYTES,
+    limitBytes: REVIEW_BODY_LIMIT_BYTES,
     metrics: options.metrics,
     onReview: validate(options),
     fallback: fallbackApp(options),

@@ -8,28 +8,21 @@ import { isIP } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { checkHealth, DEFAULT_HEALTH_CHECK, type HealthCheck } from "./http2-health.js";
 import { createHttp1Transport } from "./http1-transport.js";
+import { openTunnel, tlsThrough } from "./proxy.js";
 import type { ResponseBody, Transport, WireRequest, WireResponse } from "./transport.js";
 
 // Large flow-control windows: a LIST of thousands of objects should not wait for window
 // updates every 64 KiB.
 const WINDOW_BYTES = 16 * 1024 * 1024;
 
-// For a watch (no request timeout), how long the TLS handshake may take.
+// For a watch (no request timeout), how long the TLS handshake (and a proxy's tunnel) may take.
 const CONNECT_TIMEOUT_MS = 30_000;
 
-/** Opens a TLS connection offering h2 and http/1.1, and says which one the server chose. */
-function openTls(req: WireRequest): Promise<TLSSocket> {
-  const host = req.url.hostname.replace(/^\[|\]$/g, "");
-  const servername = req.tls.servername ?? (isIP(host) === 0 ? host : undefined);
+const ALPN = ["h2", "http/1.1"] as const;
+
+/** Waits for the handshake on socket, within limit; the socket is destroyed on failure. */
+function handshake(socket: TLSSocket, limit: number): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host,
-      port: Number(req.url.port || "443"),
-      ...req.tls,
-      ...(servername === undefined ? {} : { servername }),
-      ALPNProtocols: ["h2", "http/1.1"],
-    });
-    const limit = req.timeoutMs > 0 ? req.timeoutMs : CONNECT_TIMEOUT_MS;
     socket.setTimeout(limit, () =>
       socket.destroy(new Error(`no TLS handshake in ${String(limit)} ms`)),
     );
@@ -40,6 +33,29 @@ function openTls(req: WireRequest): Promise<TLSSocket> {
     });
     socket.once("error", reject);
   });
+}
+
+/**
+ * Opens a TLS connection offering h2 and http/1.1, and says which one the server chose:
+ * directly, or through the kubeconfig's proxy (a CONNECT tunnel, TLS end to end inside it).
+ */
+async function openTls(req: WireRequest): Promise<TLSSocket> {
+  const host = req.url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(req.url.port || "443");
+  const limit = req.timeoutMs > 0 ? req.timeoutMs : CONNECT_TIMEOUT_MS;
+  if (req.proxy !== undefined) {
+    const tunnel = await openTunnel(req.proxy, { host, port }, limit);
+    return handshake(tlsThrough(tunnel, { host, port }, req.tls, ALPN), limit);
+  }
+  const servername = req.tls.servername ?? (isIP(host) === 0 ? host : undefined);
+  const socket = tlsConnect({
+    host,
+    port,
+    ...req.tls,
+    ...(servername === undefined ? {} : { servername }),
+    ALPNProtocols: [...ALPN],
+  });
+  return handshake(socket, limit);
 }
 
 // Buffered chunks beyond which the stream pauses until the reader catches up.

@@ -1,6 +1,7 @@
 import type { RequestOptions } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ErrorCodes, GuardError, type ErrorCode } from "../errors.js";
+import { parseProxyUrl } from "./proxy.js";
 import {
   readAll,
   type ResponseBody,
@@ -54,11 +55,15 @@ export function createRestClient(
     throw new GuardError(ErrorCodes.KUBECONFIG_INVALID, "kubeconfig has no current cluster");
   }
   const server = cluster.server.replace(/\/+$/, "");
+  // Fixed for the client's life, so a request without them does no extra work.
+  const proxy = parseProxyUrl(cluster.proxyUrl);
+  const route = proxy === undefined ? {} : { proxy };
+  const credentials = { basic: basicAuthOf(kc), impersonate };
   const send = async (req: RestRequest): Promise<WireResponse> => {
     // Per request: credentials may rotate (token files, exec plugins).
     const opts: RequestOptions = {};
     await kc.applyToHTTPSOptions(opts);
-    const headers = headersOf(req, opts, impersonate);
+    const headers = headersOf(req, opts, credentials);
     const payload =
       req.body === undefined
         ? undefined
@@ -72,6 +77,7 @@ export function createRestClient(
         ...(req.signal === undefined ? {} : { signal: req.signal }),
         timeoutMs: req.timeoutMs ?? 30_000,
         tls: tlsOf(opts),
+        ...route,
       });
     } catch (err: unknown) {
       throw requestError(req, err);
@@ -109,23 +115,50 @@ export function createRestClient(
   };
 }
 
+interface Credentials {
+  /** The Authorization value for a kubeconfig user with a username and password. */
+  readonly basic: string | undefined;
+  readonly impersonate: Impersonation | undefined;
+}
+
+/**
+ * Basic auth from the kubeconfig user, once: client-node leaves it in RequestOptions.auth (for
+ * Node's https.request, which this client does not use), as "name:undefined" when the
+ * password is missing, where kubectl sends an empty one.
+ */
+function basicAuthOf(kc: KubeConfig): string | undefined {
+  // As parsed from YAML: null when absent, whatever the typings say.
+  const { username, password } = (kc.getCurrentUser() ?? {}) as Record<string, unknown>;
+  if (typeof username !== "string" || username === "") return undefined;
+  const pair = `${username}:${typeof password === "string" ? password : ""}`;
+  return `Basic ${Buffer.from(pair).toString("base64")}`;
+}
+
 function headersOf(
   req: RestRequest,
   opts: RequestOptions,
-  impersonate: Impersonation | undefined,
+  { basic, impersonate }: Credentials,
 ): Record<string, string | readonly string[]> {
   const headers: Record<string, string | readonly string[]> = {
     accept: req.accept ?? "application/json",
   };
   for (const [name, value] of Object.entries(opts.headers ?? {}))
     if (value !== undefined) headers[name.toLowerCase()] = headerValue(value);
-  if (impersonate !== undefined) {
-    headers["impersonate-user"] = impersonate.user;
-    if (impersonate.groups !== undefined && impersonate.groups.length > 0)
-      headers["impersonate-group"] = impersonate.groups;
-  }
+  // As Node's own auth option: a token or an exec plugin's Authorization wins.
+  if (basic !== undefined && headers["authorization"] === undefined)
+    headers["authorization"] = basic;
+  if (impersonate !== undefined) impersonating(headers, impersonate);
   if (req.body !== undefined) headers["content-type"] = req.contentType ?? "application/json";
   return headers;
+}
+
+function impersonating(
+  headers: Record<string, string | readonly string[]>,
+  impersonate: Impersonation,
+): void {
+  headers["impersonate-user"] = impersonate.user;
+  if (impersonate.groups !== undefined && impersonate.groups.length > 0)
+    headers["impersonate-group"] = impersonate.groups;
 }
 
 function headerValue(value: string | number | readonly string[]): string | readonly string[] {
@@ -134,8 +167,16 @@ function headerValue(value: string | number | readonly string[]): string | reado
 
 function tlsOf(opts: RequestOptions): TlsOptions {
   const tls: Record<string, unknown> = {};
-  for (const name of ["ca", "cert", "key", "rejectUnauthorized", "servername"] as const)
-    if (opts[name] !== undefined) tls[name] = opts[name];
+  const names = [
+    "ca",
+    "cert",
+    "key",
+    "pfx",
+    "passphrase",
+    "rejectUnauthorized",
+    "servername",
+  ] as const;
+  for (const name of names) if (opts[name] !== undefined) tls[name] = opts[name];
   return tls;
 }
 

@@ -5,13 +5,29 @@
  * http:// servers and servers that do not offer h2 in ALPN.
  */
 
-/** TLS material from the kubeconfig; used when a connection is opened. */
+import type { PxfObject } from "node:tls";
+
+/**
+ * TLS material from the kubeconfig and its authenticators (client-node's applyToHTTPSOptions);
+ * used when a connection is opened. A client certificate comes as cert and key (PEM), or as a
+ * PKCS#12 pfx with its passphrase.
+ */
 export interface TlsOptions {
   readonly ca?: string | Buffer | (string | Buffer)[];
   readonly cert?: string | Buffer | (string | Buffer)[];
   readonly key?: string | Buffer | (string | Buffer)[];
+  readonly pfx?: string | Buffer | (string | Buffer | PxfObject)[];
+  readonly passphrase?: string;
   readonly rejectUnauthorized?: boolean;
   readonly servername?: string;
+}
+
+/** kubeconfig's proxy-url (proxy.ts): an http:// proxy, and its credentials if it has any. */
+export interface HttpProxy {
+  readonly host: string;
+  readonly port: number;
+  /** The Proxy-Authorization value. */
+  readonly authorization?: string;
 }
 
 export interface WireRequest {
@@ -24,6 +40,8 @@ export interface WireRequest {
   /** Idle time after which the request fails; 0 waits for ever (a watch). */
   readonly timeoutMs: number;
   readonly tls: TlsOptions;
+  /** kubeconfig's proxy-url: the same for every request of a client. */
+  readonly proxy?: HttpProxy;
 }
 
 /** A response body: read it to the end, or destroy it to stop a stream early. */

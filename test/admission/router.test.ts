@@ -8,6 +8,7 @@ import { createAdmissionCore } from "../../src/admission/core.js";
 import type { Decision } from "../../src/admission/decision.js";
 import { admissionMetrics } from "../../src/admission/metrics.js";
 import { createAdmissionApp, type AdmissionView } from "../../src/admission/router.js";
+import { REVIEW_BODY_LIMIT_BYTES } from "../../src/admission/review-listener.js";
 import { startServer, type RunningServer } from "../../src/http/server.js";
 import { realClock } from "../../src/runtime/clock.js";
 import { createLogger } from "../../src/telemetry/log.js";
@@ -80,6 +81,13 @@ function post(
 
 const policies = (): AdmissionView => ({ policies: [defaultPolicy()], context: {} });
 
+interface Container {
+  env?: { name: string; value: string }[];
+}
+interface PodSpec {
+  containers: Container[];
+}
+
 describe("POST /validate", () => {
   it("answers a real AdmissionReview with the decision, and counts it", async () => {
     const { url, metrics, decisions } = await start(policies);
@@ -123,11 +131,30 @@ describe("POST /validate", () => {
     expect(notJson).toMatchObject({ status: 400, json: { code: "GG_HTTP_400" } });
     const wrongType = await post(url, "{}", "text/plain");
     expect(wrongType.status).toBe(400);
-    const huge = await post(url, JSON.stringify({ pad: "x".repeat(3 * 1024 * 1024) }));
+    const huge = await post(url, JSON.stringify({ pad: "x".repeat(REVIEW_BODY_LIMIT_BYTES) }));
     expect(huge).toMatchObject({ status: 413, json: { code: "GG_HTTP_413" } });
     expect(await metrics.text()).toContain(
       'gitops_guard_admission_review_failures_total{code="GG_ADMISSION_REVIEW_INVALID"}',
     );
+  });
+
+  it("judges an UPDATE whose object and oldObject are both near etcd's 1.5 MiB limit (2.8 MB)", async () => {
+    const { url, decisions } = await start(policies);
+    const review = JSON.parse(fixtureText("08-update-deployment-kubectl-patch.json")) as {
+      request: Record<"object" | "oldObject", { spec: { template: { spec: PodSpec } } }>;
+    };
+    // Legal: the API server stores objects up to 1.5 MiB, and an UPDATE's review holds both.
+    const blob = "x".repeat(1_400_000);
+    for (const side of ["object", "oldObject"] as const) {
+      const [container] = review.request[side].spec.template.spec.containers;
+      if (container !== undefined) container.env = [{ name: "BLOB", value: blob }];
+    }
+    const body = JSON.stringify(review);
+    expect(body.length).toBeGreaterThan(2_800_000);
+    const { status, json } = await post(url, body);
+    expect(status).toBe(200);
+    expect(json["response"]).toMatchObject({ allowed: false, status: { code: 403 } });
+    expect(decisions.map((d) => d.reason)).toEqual(["OutOfBandChange"]);
   });
 
   it("turns an internal error into a denial with a message, or an allow with a warning when asked", async () => {

@@ -260,6 +260,46 @@ describe("admission webhook on the real API server", () => {
     expect(message).toContain("The request changes /metadata/labels/edited.");
   });
 
+  it("denies alice's edit of a Deployment near etcd's size limit (a 2.8 MB review) instead of letting it through", async () => {
+    const ns = await testNamespace("large");
+    // The webhook alone: the compiled policy runs first and would deny alice before it.
+    await startAdmission(ns, { backstop: false });
+    await enforced(await createPolicy(ns, GUARD_DEPLOYMENTS));
+    const reconciler = clientAs("reconciler");
+    await reconciler.apply(deployment(ns, "probe"));
+    await eventually("the API server to call the webhook", async () => {
+      const edit = [
+        "label",
+        "deployment/probe",
+        "-n",
+        ns,
+        "--overwrite",
+        `e=${String(Date.now())}`,
+      ];
+      return (await kubectl("alice", edit)).stderr.includes("denied the request");
+    });
+    // 1.4 MB in the pod template: the API server refuses annotations over 256 KiB before any
+    // admission, but stores an object this size (etcd takes 1.5 MiB), and the review of an
+    // UPDATE carries it twice. Paused: no ReplicaSet or Pod copies it.
+    const big = deployment(ns);
+    const spec = big["spec"] as { paused?: boolean; template: { spec: { containers: object[] } } };
+    spec.paused = true;
+    spec.template.spec.containers = [
+      {
+        name: "app",
+        image: "registry.example/web:1.0",
+        env: [{ name: "BLOB", value: "x".repeat(1_400_000) }],
+      },
+    ];
+    await reconciler.apply(big);
+    const edit = await kubectl("alice", ["label", "deployment/web", "-n", ns, "edited=by-alice"]);
+    expect(edit.code).not.toBe(0);
+    expect(edit.stderr).toContain(
+      `admission webhook "validate.gitops-guard.io" denied the request`,
+    );
+    expect(edit.stderr).toContain(`Deployment ${ns}/web is managed from Git`);
+  });
+
   it("ignores an invalid GuardPolicy and says why in its status", async () => {
     const ns = await testNamespace("invalid");
     const running = await startAdmission(ns);

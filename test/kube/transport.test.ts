@@ -1,5 +1,5 @@
 // The REST client's transports against loopback TLS servers: HTTP/2 when the server offers h2,
-// HTTP/1.1 when it does not or when asked, headers (bearer token, impersonation), statuses,
+// HTTP/1.1 when it does not or when asked, headers (bearer token, Basic auth, impersonation), a PKCS#12 client certificate, statuses,
 // streams, timeouts, a server that drops the connection, and a process that exits when idle.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,13 +20,16 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import forge from "node-forge";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { IncomingMessage } from "node:http";
 import { ErrorCodes } from "../../src/errors.js";
 import { createKubeClient, loadKubeConfig, type KubeClient } from "../../src/kube/client.js";
+import { createHttp1Transport } from "../../src/kube/http1-transport.js";
 import { createHttp2Transport } from "../../src/kube/http2-transport.js";
 import { createRestClient } from "../../src/kube/rest.js";
-import { makeServingCert, makeTestCa, type TestCa } from "../helpers/tls.js";
+import { makeClientCert } from "../envtest/pki.js";
+import { makeServingCert, makeTestCa, type TestCa, type TestCert } from "../helpers/tls.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
 /** What both servers' responses have in common, as far as the handler uses them. */
@@ -94,7 +97,7 @@ async function listen(server: Http2SecureServer | HttpsServer | TcpServer): Prom
   return (server.address() as AddressInfo).port;
 }
 
-function kubeconfig(port: number): string {
+function kubeconfig(port: number, user = `token: ${TOKEN}`): string {
   const file = join(dir, `kubeconfig-${String(port)}`);
   const caData = Buffer.from(ca.cert).toString("base64");
   writeFileSync(
@@ -104,7 +107,7 @@ function kubeconfig(port: number): string {
       "kind: Config",
       "clusters:",
       `- name: c\n  cluster:\n    server: https://127.0.0.1:${String(port)}\n    certificate-authority-data: ${caData}`,
-      `users:\n- name: u\n  user:\n    token: ${TOKEN}`,
+      `users:\n- name: u\n  user:\n    ${user}`,
       "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u",
       "current-context: x",
       "",
@@ -129,6 +132,18 @@ async function getCm(kube: KubeClient, timeoutMs?: number): Promise<unknown> {
     path: "/api/v1/namespaces/ns/configmaps/cm",
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
+}
+
+/** The client certificate as one PKCS#12 file, the way a .p12 from a CA portal comes. */
+function pkcs12(pair: TestCert): { pfx: Buffer; passphrase: string } {
+  const passphrase = "p12-test";
+  const asn1 = forge.pkcs12.toPkcs12Asn1(
+    forge.pki.privateKeyFromPem(pair.key),
+    [forge.pki.certificateFromPem(pair.cert)],
+    passphrase,
+    { algorithm: "aes256" },
+  );
+  return { pfx: Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary"), passphrase };
 }
 
 beforeAll(() => {
@@ -235,6 +250,42 @@ describe("kube transport", () => {
         message: "GET /slow: no answer in 200 ms",
       });
       kube.rest.close();
+    },
+  );
+
+  it.each([true, false])(
+    "sends a kubeconfig user's username and password as Basic auth (http2: %s)",
+    async (http2) => {
+      const port = await h2Server({ allowHTTP1: true });
+      const user = "username: alice\n    password: pa:ss";
+      const kube = createKubeClient({ kubeconfig: kubeconfig(port, user), http2 });
+      await getCm(kube);
+      const basic = `Basic ${Buffer.from("alice:pa:ss").toString("base64")}`;
+      expect(seen[0]?.headers["authorization"]).toBe(basic);
+      kube.rest.close();
+    },
+  );
+
+  it.each([true, false])(
+    "presents a client certificate an authenticator gives as PKCS#12 (http2: %s)",
+    async (http2) => {
+      const serving = makeServingCert(ca, ["127.0.0.1"]);
+      const strict = { ...serving, ca: ca.cert, requestCert: true, rejectUnauthorized: true };
+      const port = await listen(createSecureServer({ ...strict, allowHTTP1: true }, handler));
+      const kc = loadKubeConfig(kubeconfig(port));
+      const { pfx, passphrase } = pkcs12(makeClientCert(ca, { user: "carol", groups: [] }));
+      kc.addAuthenticator({
+        isAuthProvider: () => true,
+        applyAuthentication: (_user, opts) => {
+          Object.assign(opts, { pfx, passphrase });
+          return Promise.resolve();
+        },
+      });
+      const transport = http2 ? createHttp2Transport() : createHttp1Transport();
+      const rest = createRestClient(kc, undefined, transport);
+      const path = "/api/v1/namespaces/ns/configmaps/cm";
+      expect(await rest.json({ method: "GET", path })).toMatchObject({ kind: "ConfigMap" });
+      rest.close();
     },
   );
 

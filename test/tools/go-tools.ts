@@ -50,21 +50,20 @@ const TOOLS = {
     benchOnly: true,
   },
   // The chart's tests (test/chart/): helm lint and helm template. Helm's module pins over a
-  // hundred dependencies that no folder of ours lists, hence `go install` (about 90 s cold).
+  // hundred dependencies that no folder of ours lists, hence `go install` (about 5 min cold on
+  // 2 busy cores, downloads included).
   helm: {
-    package: "helm.sh/helm/v3/cmd/helm",
-    version: "v3.22.0",
+    package: "helm.sh/helm/v4/cmd/helm",
+    version: "v4.3.2",
     install: true,
     benchOnly: false,
-    // As helm's Makefile sets them: without, the version reads "v3.22" and helm lint and
-    // template assume Kubernetes 1.20 (a chart needing 1.30 fails). 1.37: its client-go v0.37.
+    // As helm's Makefile sets them for a release: without, the version reads "v4.3". Unlike v3,
+    // v4 has no -X for the Kubernetes version helm lint and template assume: it takes it from
+    // the k8s.io/client-go version in the binary's build info (v0.37.2 at v4.3.2, so 1.37),
+    // which `go install` records. Below 1.30 helm template refuses the chart (kubeVersion).
     ldflags: [
-      "-X helm.sh/helm/v3/internal/version.version=v3.22.0",
-      "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
-      ...["pkg/lint/rules", "pkg/chartutil"].flatMap((pkg) => [
-        `-X helm.sh/helm/v3/${pkg}.k8sVersionMajor=1`,
-        `-X helm.sh/helm/v3/${pkg}.k8sVersionMinor=37`,
-      ]),
+      "-X helm.sh/helm/v4/internal/version.version=v4.3.2",
+      "-X helm.sh/helm/v4/internal/version.gitTreeState=clean",
     ],
   },
 } as const satisfies Record<string, GoTool | InstalledGoTool>;

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { Router } from "express";
 import type { ComponentContext } from "../component-context.js";
 import { errorMessage } from "../errors.js";
@@ -8,6 +7,7 @@ import { Informer } from "../kube/informer.js";
 import type { KubeObject } from "../kube/objects.js";
 import type { Component } from "../runtime/component.js";
 import { runWorkers } from "../runtime/controller.js";
+import { Closers } from "../runtime/closers.js";
 import { WorkQueue } from "../runtime/queue.js";
 import { startAlerting } from "./alerts/wiring.js";
 import { ADMISSION_EVENT_SELECTOR, parseAdmissionEvent } from "./attribution/admission-events.js";
@@ -19,19 +19,19 @@ import { BreakGlassBook } from "./break-glass.js";
 import { DriftTracker } from "./drift-tracker.js";
 import { EventJournal } from "./event-journal.js";
 import { journalRouter } from "./journal/http.js";
-import { BASELINES_FILE, BaselineStore } from "./journal/baseline-store.js";
-import { JOURNAL_FILE, JournalStore } from "./journal/store.js";
+import type { JournalStore } from "./journal/store.js";
 import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
 import { lastPolicyRecords, POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { restoreTracked, whereOf } from "./restore.js";
 import { buildScope, type Scope } from "./scope.js";
+import { openStores, type StoreOptions } from "./stores.js";
 import { cachedFor, JOURNAL_WINDOW, listKeySecrets, type StatusSources } from "./status/collect.js";
 import { JournalWindow } from "./status/journal-window.js";
 import { statusRouter } from "./status/route.js";
 import { WatchSet } from "./watch-set.js";
 
-export interface AuditorOptions {
+export interface AuditorOptions extends StoreOptions {
   /** Serve the API server's audit webhook over HTTPS here (host:port; port 0 picks one). */
   /** token: what the API server's audit webhook kubeconfig sends; set it in a cluster. */
   readonly auditWebhook?: {
@@ -43,10 +43,6 @@ export interface AuditorOptions {
   readonly attributionGraceMs?: number;
   /** How long an unattributed deletion of an owned object waits for its prune; default 10 s. */
   readonly pruneWaitMs?: number;
-  /** The journal file; default journal.db in config.stateDir. */
-  readonly journalPath?: string;
-  /** What the auditor knows of each object, across restarts; default in config.stateDir. */
-  readonly baselinesPath?: string;
   /** Told of every record written, besides the alert sinks. */
   readonly onRecord?: RecordListener;
 }
@@ -125,15 +121,14 @@ async function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promis
   }
 }
 
-/** The journal and the tracker's baselines: files in the state directory unless given. */
-function storePaths(
-  ctx: ComponentContext,
-  options: AuditorOptions,
-): { journal: string; baselines: string } {
-  return {
-    journal: options.journalPath ?? join(ctx.config.stateDir, JOURNAL_FILE),
-    baselines: options.baselinesPath ?? join(ctx.config.stateDir, BASELINES_FILE),
-  };
+/** One run of the auditor (it runs again when its replica regains the lease). */
+interface AuditorRun {
+  readonly ctx: ComponentContext;
+  readonly options: AuditorOptions;
+  readonly state: Running;
+  readonly metrics: AuditorMetrics;
+  /** What the run opened: closed newest first when it ends, a failed start included. */
+  readonly closers: Closers;
 }
 
 async function runAuditor(
@@ -142,19 +137,39 @@ async function runAuditor(
   state: Running,
   signal: AbortSignal,
 ): Promise<void> {
-  const logger = ctx.logger.child({ component: "auditor" });
   // Registered once per process: a replica that regains leadership runs again.
   state.metrics ??= createAuditorMetrics(ctx.metrics.registry, () =>
     state.breakGlass.active(ctx.clock.now()),
   );
-  const metrics = state.metrics;
-  const paths = storePaths(ctx, options);
-  const journal = JournalStore.open(paths.journal, ctx.clock);
+  const run: AuditorRun = { ctx, options, state, metrics: state.metrics, closers: new Closers() };
+  try {
+    await audit(run, signal);
+  } finally {
+    state.ready["informer:auditor"] = false;
+    state.breakGlass.clear();
+    delete state.status;
+    await run.closers.closeAll((err) => {
+      ctx.logger.warn({ err: errorMessage(err) }, "cannot close what the auditor opened");
+    });
+  }
+}
+
+async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
+  const { ctx, options, state, metrics, closers } = run;
+  // main.ts has labelled the component's logger already.
+  const logger = ctx.logger;
+  const { journal, baselines } = openStores(ctx.config.stateDir, options, ctx.clock, closers);
   state.journal = { store: journal, router: journalRouter(journal) };
+  closers.add(() => {
+    delete state.journal;
+  });
   metrics.journalRecords.set(journal.count());
   const audit = new FactIndex<AuditFact>({ clock: ctx.clock });
   const admission = new FactIndex<AdmissionFact>({ clock: ctx.clock });
   const queue = new WorkQueue<string>({ clock: ctx.clock });
+  closers.add(() => {
+    queue.shutDown();
+  });
   const watches = new WatchSet({
     kube: ctx.kube,
     clock: ctx.clock,
@@ -172,6 +187,7 @@ async function runAuditor(
   // Namespace labels, for policies' namespaceSelector.
   const namespaces = informerOf(ctx, NAMESPACE);
   const informers = [policies, gitSyncs, events, namespaces];
+  closers.add(() => Promise.all([...informers.map((i) => i.stop()), watches.stop()]));
   state.status = {
     journal: new JournalWindow(journal, JOURNAL_WINDOW),
     breakGlass: state.breakGlass,
@@ -182,6 +198,7 @@ async function runAuditor(
   };
   const sa = ctx.config.serviceAccounts;
   const alerting = startAlerting(ctx, metrics, logger);
+  closers.add(() => alerting.stop());
   let scope: Scope = buildScope({
     policies: [],
     gitSyncs: [],
@@ -231,7 +248,6 @@ async function runAuditor(
     if (fact !== undefined) admission.add(fact);
     else eventJournal.onEvent(event);
   });
-  const baselines = BaselineStore.open(paths.baselines);
   const tracker = new DriftTracker((id, kept) => {
     baselines.keep(id, whereOf(kept), kept);
   });
@@ -244,77 +260,67 @@ async function runAuditor(
     get: (name) => policies.get(name),
     journaled: () => lastPolicyRecords(journal),
   });
-  try {
-    // Denials by the compiled policies never reach the webhook: the audit webhook reports them.
-    state.webhook =
-      options.auditWebhook === undefined
-        ? undefined
-        : await startAuditServer(ctx, {
-            ...options.auditWebhook,
-            audit,
-            journalDenial: (entry, receivedMs) => {
-              eventJournal.onBackstopDenial(entry, receivedMs, ctx.clock.now());
-            },
-            metrics,
-            logger,
-          });
-    for (const informer of informers) informer.start();
-    const stop = (): void => {
-      queue.shutDown();
-    };
-    signal.addEventListener("abort", stop, { once: true });
-    const synced = informers.map((i) => i.waitForSync());
-    await untilAborted(Promise.all(synced), signal);
-    policyAudit.seed(policies.list());
-    refresh();
-    await untilAborted(watches.ensure(scope.kinds), signal);
-    const kinds = [...watches.kinds.values()].map((k) => k.informer.waitForSync());
-    await untilAborted(Promise.all(kinds), signal);
-    restoreTracked({ baselines, tracker, watches, queue, logger });
-    state.ready["informer:auditor"] = !signal.aborted;
-    await runWorkers({
-      queue,
-      signal,
-      clock: ctx.clock,
-      reconcile: (key) =>
-        key.startsWith(POLICY_KEY_PREFIX)
-          ? policyAudit.reconcile(key.slice(POLICY_KEY_PREFIX.length))
-          : auditObject(
-              {
-                clock: ctx.clock,
-                logger,
-                scope: () => scope,
-                kinds: watches.kinds,
-                tracker,
-                recorder,
-                breakGlass: state.breakGlass,
-                audit,
-                admission,
-                productNamespace: ctx.config.namespace,
-                graceMs,
-                ...(options.pruneWaitMs === undefined ? {} : { pruneWaitMs: options.pruneWaitMs }),
-                namespaceLabels: (name) => namespaces.get(name)?.metadata.labels,
-              },
-              key,
-            ),
-      onResult: (_key, outcome, durationMs, error) => {
-        ctx.metrics.reconcileTotal.inc({ controller: "auditor", outcome });
-        ctx.metrics.reconcileDuration.observe({ controller: "auditor" }, durationMs / 1000);
-        if (error !== undefined)
-          logger.warn({ err: errorMessage(error) }, "audit reconcile failed");
-      },
-    });
-  } finally {
-    state.ready["informer:auditor"] = false;
-    state.breakGlass.clear();
-    queue.shutDown();
-    await Promise.all([...informers.map((i) => i.stop()), watches.stop()]);
-    await alerting.stop();
+  // Denials by the compiled policies never reach the webhook: the audit webhook reports them.
+  state.webhook =
+    options.auditWebhook === undefined
+      ? undefined
+      : await startAuditServer(ctx, {
+          ...options.auditWebhook,
+          audit,
+          journalDenial: (entry, receivedMs) => {
+            eventJournal.onBackstopDenial(entry, receivedMs, ctx.clock.now());
+          },
+          metrics,
+          logger,
+        });
+  // It waits for the denials it received to be journaled, so it closes before the journal.
+  closers.add(async () => {
     await state.webhook?.close();
     delete state.webhook;
-    delete state.status;
-    delete state.journal;
-    journal.close();
-    baselines.close();
-  }
+  });
+  for (const informer of informers) informer.start();
+  const stop = (): void => {
+    queue.shutDown();
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  const synced = informers.map((i) => i.waitForSync());
+  await untilAborted(Promise.all(synced), signal);
+  policyAudit.seed(policies.list());
+  refresh();
+  await untilAborted(watches.ensure(scope.kinds), signal);
+  const kinds = [...watches.kinds.values()].map((k) => k.informer.waitForSync());
+  await untilAborted(Promise.all(kinds), signal);
+  restoreTracked({ baselines, tracker, watches, queue, logger });
+  state.ready["informer:auditor"] = !signal.aborted;
+  await runWorkers({
+    queue,
+    signal,
+    clock: ctx.clock,
+    reconcile: (key) =>
+      key.startsWith(POLICY_KEY_PREFIX)
+        ? policyAudit.reconcile(key.slice(POLICY_KEY_PREFIX.length))
+        : auditObject(
+            {
+              clock: ctx.clock,
+              logger,
+              scope: () => scope,
+              kinds: watches.kinds,
+              tracker,
+              recorder,
+              breakGlass: state.breakGlass,
+              audit,
+              admission,
+              productNamespace: ctx.config.namespace,
+              graceMs,
+              ...(options.pruneWaitMs === undefined ? {} : { pruneWaitMs: options.pruneWaitMs }),
+              namespaceLabels: (name) => namespaces.get(name)?.metadata.labels,
+            },
+            key,
+          ),
+    onResult: (_key, outcome, durationMs, error) => {
+      ctx.metrics.reconcileTotal.inc({ controller: "auditor", outcome });
+      ctx.metrics.reconcileDuration.observe({ controller: "auditor" }, durationMs / 1000);
+      if (error !== undefined) logger.warn({ err: errorMessage(error) }, "audit reconcile failed");
+    },
+  });
 }

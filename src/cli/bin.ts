@@ -1,8 +1,26 @@
 #!/usr/bin/env node
 // The gitops-guard executable: the one place that hands the process's environment, host
 // name and standard streams to the CLI.
-import { hostname } from "node:os";
+import { constants, hostname } from "node:os";
 import { nodeTooOld } from "./node-version.js";
+
+/**
+ * A reader that stops early (`gitops-guard seal --help | head -1`) closes the pipe under us.
+ * Node ignores SIGPIPE, so the write fails with EPIPE and, with no listener, the stream's
+ * 'error' event crashes the process with a stack trace. End instead as coreutils do when
+ * SIGPIPE kills them: at once, silently, with the status a shell reports for that (128 + 13),
+ * so a pipeline under `set -o pipefail` still learns the output was cut short. Any other
+ * write error is thrown as before.
+ */
+function endQuietlyOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(128 + constants.signals.SIGPIPE);
+  });
+}
+
+endQuietlyOnBrokenPipe(process.stdout);
+endQuietlyOnBrokenPipe(process.stderr);
 
 const tooOld = nodeTooOld(process.version);
 if (tooOld === undefined) {

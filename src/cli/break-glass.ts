@@ -4,9 +4,6 @@
  * the API server knows them (a SelfSubjectReview). The webhook decides whether the caller may;
  * this command grants nothing. The Kubernetes client is loaded only when the command runs.
  */
-import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
 import type { Command } from "commander";
 import type { DiscoveredResource, Target } from "../admission/break-glass-request.js";
 import type { Environment } from "../config.js";
@@ -14,6 +11,7 @@ import { ErrorCodes, GuardError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import type { ObjectRef } from "../kube/objects.js";
 import { realClock, type Clock } from "../runtime/clock.js";
+import { contextNamespace, kubeconfigFiles } from "./kubeconfig.js";
 import type { CliOutput, ProgramDeps } from "./program.js";
 
 export interface BreakGlassFlags {
@@ -35,24 +33,6 @@ const FIELD_MANAGER = "gitops-guard-break-glass";
 
 function invalid(message: string): GuardError {
   return new GuardError(ErrorCodes.BREAK_GLASS_INVALID, message);
-}
-
-/** --kubeconfig, else the first file of KUBECONFIG, else ~/.kube/config (as kubectl). */
-function kubeconfigOf(flag: string | undefined, env: Environment): string {
-  if (flag !== undefined && flag !== "") return flag;
-  const fromEnv = env["KUBECONFIG"]?.split(delimiter).find((p) => p !== "");
-  return fromEnv ?? join(env["HOME"] ?? homedir(), ".kube", "config");
-}
-
-/** The namespace of the kubeconfig's current context, "default" when it names none. */
-async function contextNamespace(path: string): Promise<string> {
-  const { parse } = await import("yaml");
-  const config = parse(await readFile(path, "utf8")) as {
-    "current-context"?: string;
-    contexts?: { name?: string; context?: { namespace?: string } }[];
-  };
-  const current = config.contexts?.find((c) => c.name === config["current-context"]);
-  return current?.context?.namespace ?? "default";
 }
 
 async function whoAmI(kube: KubeClient): Promise<string> {
@@ -123,14 +103,14 @@ async function resolve(
   kube: KubeClient,
   target: Target,
   flags: BreakGlassFlags,
-  path: string,
+  files: readonly string[] | undefined,
 ): Promise<Resolved> {
   const requests = await import("../admission/break-glass-request.js");
   const [resources, by] = await Promise.all([discover(kube), whoAmI(kube)]);
   const found = requests.matchResource(target, resources);
   const base = { apiVersion: found.groupVersion, kind: found.kind, name: target.name };
   if (!found.namespaced) return { ref: base, by };
-  return { ref: { ...base, namespace: flags.namespace ?? (await contextNamespace(path)) }, by };
+  return { ref: { ...base, namespace: flags.namespace ?? (await contextNamespace(files)) }, by };
 }
 
 function report(
@@ -164,9 +144,9 @@ export async function runBreakGlass(
   const target = requests.parseTarget(targetText);
   const ending = flags.end === true;
   const windowMs = ending ? 0 : windowOf(flags, parseDuration);
-  const path = kubeconfigOf(flags.kubeconfig, deps.env);
-  const kube = createKubeClient({ kubeconfig: path });
-  const resolved = await resolve(kube, target, flags, path);
+  const files = kubeconfigFiles(flags.kubeconfig, deps.env);
+  const kube = createKubeClient(files === undefined ? {} : { kubeconfig: files });
+  const resolved = await resolve(kube, target, flags, files);
   const expires = rfc3339((deps.clock ?? realClock()).now() + windowMs);
   const patch = ending
     ? requests.endMarkPatch()

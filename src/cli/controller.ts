@@ -12,8 +12,8 @@ export const DEFAULT_CONTROLLER_NAMESPACE = "gitops-guard-system";
 export interface ControllerRef {
   readonly name: string;
   readonly namespace: string;
-  /** undefined: the pod's in-cluster service account. */
-  readonly kubeconfig: string | undefined;
+  /** The kubeconfig files (merged as kubectl does); undefined: the pod's service account. */
+  readonly kubeconfig: readonly string[] | undefined;
 }
 
 export interface ControllerClient {

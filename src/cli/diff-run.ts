@@ -9,7 +9,7 @@ import { previewGitSync, type Preview } from "../reconciler/preview/preview.js";
 import type { SopsKmsSettings } from "../reconciler/render/sops.js";
 import type { DiffFlags } from "./diff.js";
 import { ExitStatus } from "./exit-status.js";
-import { kubeconfigPath } from "./kubeconfig.js";
+import { kubeconfigFiles } from "./kubeconfig.js";
 import type { CliOutput, ProgramDeps } from "./program.js";
 
 const TIMEOUT_MS = 120_000;
@@ -82,7 +82,7 @@ async function preview(
   work: string,
 ): Promise<Preview> {
   const ref = parseTarget(target, flags.namespace);
-  const kubeconfig = kubeconfigPath(flags.kubeconfig, deps.env);
+  const kubeconfig = kubeconfigFiles(flags.kubeconfig, deps.env);
   const kube = createKubeClient({
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
     ...(flags.as === undefined

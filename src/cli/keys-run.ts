@@ -20,7 +20,7 @@ import { formatDocuments } from "./documents.js";
 import { emit, readInputFile, type CliIo } from "./io.js";
 import { keysFromFile, loadKeyring } from "./key-files.js";
 import type { KeysBackupFlags, KeysImportFlags } from "./keys.js";
-import { kubeconfigPath } from "./kubeconfig.js";
+import { kubeconfigFiles } from "./kubeconfig.js";
 
 function day(ms: number | undefined): string {
   return ms === undefined ? "-" : new Date(ms).toISOString().slice(0, 10);
@@ -100,8 +100,8 @@ export async function backupKeys(flags: KeysBackupFlags, io: CliIo): Promise<voi
   const namespace =
     flags.namespace ?? (flags.bitnami === true ? "kube-system" : DEFAULT_CONTROLLER_NAMESPACE);
   const { createKubeClient } = await import("../kube/client.js");
-  const path = kubeconfigPath(flags.kubeconfig, io.env);
-  const kube = createKubeClient(path === undefined ? {} : { kubeconfig: path });
+  const kubeconfig = kubeconfigFiles(flags.kubeconfig, io.env);
+  const kube = createKubeClient(kubeconfig === undefined ? {} : { kubeconfig });
   const { items } = await kube.list<KubeObject>(
     { apiVersion: "v1", kind: "Secret" },
     { namespace, labelSelector: `${label}=${ACTIVE_KEY}` },
@@ -148,8 +148,8 @@ export async function importKeys(
     return;
   }
   const { createKubeClient } = await import("../kube/client.js");
-  const path = kubeconfigPath(flags.kubeconfig, io.env);
-  const kube = createKubeClient(path === undefined ? {} : { kubeconfig: path });
+  const kubeconfig = kubeconfigFiles(flags.kubeconfig, io.env);
+  const kube = createKubeClient(kubeconfig === undefined ? {} : { kubeconfig });
   for (const secret of secrets) {
     await kube.apply(secret);
     io.output.writeErr(`applied Secret ${flags.namespace}/${secret.metadata.name}\n`);

@@ -17,7 +17,7 @@ import type { ControllerClient } from "./controller.js";
 import { formatDocuments } from "./documents.js";
 import { emit, type CliIo } from "./io.js";
 import { loadKeyring } from "./key-files.js";
-import { kubeconfigPath } from "./kubeconfig.js";
+import { kubeconfigFiles } from "./kubeconfig.js";
 import type { SealFlags } from "./seal.js";
 import { inputDocuments, outputFormat } from "./seal-input.js";
 
@@ -40,7 +40,7 @@ function controller(flags: SealFlags, io: CliIo): Promise<ControllerClient> {
     connectController({
       name: flags.controllerName,
       namespace: flags.controllerNamespace,
-      kubeconfig: kubeconfigPath(flags.kubeconfig, io.env),
+      kubeconfig: kubeconfigFiles(flags.kubeconfig, io.env),
     }),
   );
 }

@@ -9,7 +9,7 @@ import { realClock } from "../runtime/clock.js";
 import { certLocation, readCertText } from "./cert-source.js";
 import { formatDocuments } from "./documents.js";
 import { emit, readInputFile, type CliIo } from "./io.js";
-import { contextNamespace, kubeconfigPath } from "./kubeconfig.js";
+import { contextNamespace, kubeconfigFiles } from "./kubeconfig.js";
 import type { SealFlags } from "./seal.js";
 import { inputDocuments, outputFormat } from "./seal-input.js";
 
@@ -38,7 +38,7 @@ async function certificateText(
   const controller = await connectController({
     name: flags.controllerName,
     namespace: flags.controllerNamespace,
-    kubeconfig: kubeconfigPath(flags.kubeconfig, io.env),
+    kubeconfig: kubeconfigFiles(flags.kubeconfig, io.env),
   });
   const where = `the controller ${flags.controllerNamespace}/${flags.controllerName}`;
   return { text: await controller.fetchCert(), source: where };
@@ -51,7 +51,7 @@ async function sealDocuments(flags: SealFlags, io: CliIo, options: SealOptions):
   for (const secret of secrets) {
     // Like kubectl, a missing namespace comes from the kubeconfig context; read it only then.
     if (secret.metadata.namespace === undefined && options.namespaceFlag === undefined) {
-      defaultNamespace ??= await contextNamespace(kubeconfigPath(flags.kubeconfig, io.env));
+      defaultNamespace ??= await contextNamespace(kubeconfigFiles(flags.kubeconfig, io.env));
     }
     sealed.push(
       sealSecret(secret, {
@@ -82,7 +82,7 @@ async function sealRaw(flags: SealFlags, io: CliIo, options: SealOptions): Promi
   const namespace =
     scope === "cluster-wide"
       ? ""
-      : (flags.namespace ?? (await contextNamespace(kubeconfigPath(flags.kubeconfig, io.env))));
+      : (flags.namespace ?? (await contextNamespace(kubeconfigFiles(flags.kubeconfig, io.env))));
   const name = scope === "strict" ? (flags.name ?? "") : "";
   if (scope === "strict" && name === "") {
     throw new GuardError(

@@ -1,12 +1,16 @@
-import { KubeConfig } from "@kubernetes/client-node";
-import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ErrorCodes, isGuardError } from "../errors.js";
 import { Discovery } from "./discovery.js";
+import { loadKubeConfig } from "./kubeconfig.js";
 import type { KubeObject, ObjectRef, TypeRef } from "./objects.js";
 import { collectionPath, objectPath, type ResourceInfo } from "./paths.js";
 import { createHttp1Transport } from "./http1-transport.js";
 import { createHttp2Transport } from "./http2-transport.js";
 import { createRestClient, type Impersonation, type RestClient, type RestRequest } from "./rest.js";
 import type { Transport } from "./transport.js";
+
+// Where tests and the CLI have always found it.
+export { loadKubeConfig } from "./kubeconfig.js";
 
 /** The server-side apply field manager of every gitops-guard write (DESIGN.md, fixed names). */
 export const FIELD_MANAGER = "gitops-guard";
@@ -62,32 +66,14 @@ export interface DeleteOptions {
 }
 
 export interface KubeClientOptions {
-  /** Path of a kubeconfig file; absent means the pod's in-cluster service account. */
-  readonly kubeconfig?: string;
+  /**
+   * A kubeconfig file, or a list of them merged as kubectl merges KUBECONFIG; absent means the
+   * pod's in-cluster service account.
+   */
+  readonly kubeconfig?: string | readonly string[];
   readonly impersonate?: Impersonation;
   /** HTTP/2 to the API server (the default); false talks HTTP/1.1. */
   readonly http2?: boolean;
-}
-
-export function loadKubeConfig(kubeconfig?: string): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (kubeconfig === undefined) kc.loadFromCluster();
-    else kc.loadFromFile(kubeconfig);
-  } catch (err: unknown) {
-    throw new GuardError(
-      ErrorCodes.KUBECONFIG_INVALID,
-      `cannot load ${kubeconfig === undefined ? "the in-cluster config" : `kubeconfig ${kubeconfig}`}: ${errorMessage(err)}`,
-      { cause: err },
-    );
-  }
-  if (kc.getCurrentCluster() === null) {
-    throw new GuardError(
-      ErrorCodes.KUBECONFIG_INVALID,
-      `kubeconfig ${kubeconfig ?? "(in-cluster)"} has no current cluster`,
-    );
-  }
-  return kc;
 }
 
 /** Strips what the server owns, so an apply body says only what the caller wants. */

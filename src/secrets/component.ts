@@ -10,6 +10,7 @@ import type { Keyring } from "../crypto/sealing/keyring.js";
 import { errorMessage } from "../errors.js";
 import { Informer } from "../kube/informer.js";
 import type { KubeObject } from "../kube/objects.js";
+import { Closers } from "../runtime/closers.js";
 import type { Component } from "../runtime/component.js";
 import { runWorkers, type Outcome } from "../runtime/controller.js";
 import { isTrue } from "../runtime/conditions.js";
@@ -171,30 +172,40 @@ export function createSecretsComponent(
     });
   };
 
-  async function run(signal: AbortSignal): Promise<void> {
-    const threads = ctx.config.unsealThreads;
+  /** The run's unseal threads, informers and queues, each closed by closers when it ends. */
+  const open = (closers: Closers): Running => {
     const cpuMeter = {
       onCpu: (micros: number): void => {
         metrics.unsealCpu.inc(micros / 1e6);
       },
     };
-    const current: Running = {
-      lanes: types.map(laneFor),
-      secrets: informer<KubeObject>(SECRET),
-      unsealer: threads > 0 ? startUnsealPool(threads, cpuMeter) : inlineUnsealer(cpuMeter),
-    };
-    running = current;
-    for (const lane of current.lanes) wire(lane, current.secrets);
-    try {
-      await startAndServe(current, signal);
-    } finally {
+    const threads = ctx.config.unsealThreads;
+    const unsealer = threads > 0 ? startUnsealPool(threads, cpuMeter) : inlineUnsealer(cpuMeter);
+    closers.add(() => unsealer.close());
+    const current: Running = { lanes: types.map(laneFor), secrets: informer(SECRET), unsealer };
+    closers.add(async () => {
       for (const lane of current.lanes) lane.queue.shutDown();
       await Promise.all([
         ...current.lanes.map((lane) => lane.sealedSecrets.stop()),
         current.secrets.stop(),
-        current.unsealer.close(),
       ]);
+    });
+    running = current;
+    closers.add(() => {
       running = undefined;
+    });
+    for (const lane of current.lanes) wire(lane, current.secrets);
+    return current;
+  };
+
+  async function run(signal: AbortSignal): Promise<void> {
+    const closers = new Closers();
+    try {
+      await startAndServe(open(closers), signal);
+    } finally {
+      await closers.closeAll((err) => {
+        logger.warn({ err: errorMessage(err) }, "cannot close what the secrets controller opened");
+      });
     }
   }
 

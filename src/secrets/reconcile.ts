@@ -13,6 +13,7 @@ import { ErrorCodes, GuardError, errorMessage, isGuardError } from "../errors.js
 import type { KubeClient } from "../kube/client.js";
 import type { Informer } from "../kube/informer.js";
 import { parseKey, refOf, type KubeObject } from "../kube/objects.js";
+import { isInvalidField } from "../kube/status-errors.js";
 import type { Clock } from "../runtime/clock.js";
 import { done, TerminalError, type ReconcileResult } from "../runtime/result.js";
 import type { Logger } from "../telemetry/log.js";
@@ -145,6 +146,18 @@ function extraItems(applied: KubeObject, desired: KubeObject): string[] {
   return Object.keys((applied["data"] ?? {}) as Record<string, string>).filter((k) => !(k in want));
 }
 
+// What no update of a Secret can change (ValidateSecretUpdate): its data while `immutable` is
+// set, that flag once true, and its type. Until the Secret is deleted, a retry fails the same.
+const FIXED_SECRET_FIELDS = ["data", "immutable", "type"];
+
+/**
+ * True when the API server refused the Secret for good: a 422 Invalid on one of those fields.
+ * Anything else (a 503, a timeout, a conflict) is retried with backoff.
+ */
+export function refusedForGood(err: unknown): boolean {
+  return isInvalidField(err, FIXED_SECRET_FIELDS);
+}
+
 /**
  * Applies the Secret and returns it as written (its uid and resourceVersion name the write in
  * the Unsealed Event); an immutable Secret that would change is a terminal failure.
@@ -161,8 +174,7 @@ async function write(run: Run, desired: KubeObject): Promise<KubeObject> {
     return await deps.kube.mergePatch(refOf(applied), { data });
   } catch (err: unknown) {
     const message = `cannot write Secret ${key}: ${errorMessage(err)}`;
-    const immutable = /immutable/i.test(errorMessage(err));
-    if (immutable) return terminal(run, failed(REASONS.writeFailed, message), "update");
+    if (refusedForGood(err)) return terminal(run, failed(REASONS.writeFailed, message), "update");
     await finish(run, failed(REASONS.writeFailed, message), "update");
     throw new GuardError(ErrorCodes.SECRETS_WRITE_FAILED, message, { cause: err });
   }

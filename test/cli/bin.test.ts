@@ -1,8 +1,13 @@
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { delimiter, resolve } from "node:path";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { generateSealingKey } from "../../src/crypto/sealing/keygen.js";
+import { secretYaml } from "./harness.js";
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
@@ -50,6 +55,35 @@ async function gitopsGuard(
   }
 }
 
+/**
+ * Runs `tsx src/cli/bin.ts ...args | head -1`: the reader closes its end of the pipe once it has
+ * the first line, as head does. Returns that line, the exit status and what went to stderr.
+ */
+async function firstLineOf(
+  args: readonly string[],
+  stdin = "",
+): Promise<{ line: string; code: number | null; stderr: string }> {
+  const child = spawn(resolve(bin, "tsx"), ["src/cli/bin.ts", ...args], {
+    cwd: root,
+    env: cleanEnv(),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stdin.end(stdin);
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const exited = once(child, "close") as Promise<[number | null]>;
+  const lines = createInterface({ input: child.stdout });
+  const [line] = (await once(lines, "line")) as [string];
+  lines.close();
+  child.stdout.destroy();
+  const [code] = await exited;
+  return { line, code, stderr };
+}
+
+// What a shell reports for a coreutils program killed by SIGPIPE: quiet, yet a pipeline under
+// `set -o pipefail` still learns that not all of the output was read.
+const BROKEN_PIPE = 128 + constants.signals.SIGPIPE;
+
 describe("the gitops-guard executable", () => {
   it("prints its version", async () => {
     const result = await gitopsGuard("--version");
@@ -61,6 +95,27 @@ describe("the gitops-guard executable", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Usage: gitops-guard [options] [command]");
     expect(result.stdout).toContain("run [options]");
+  });
+
+  it("ends quietly when its reader closes the pipe early (seal --help | head -1)", async () => {
+    const result = await firstLineOf(["seal", "--help"]);
+    expect(result.line).toBe("Usage: gitops-guard seal [options]");
+    expect(result.stderr).not.toMatch(/Unhandled|EPIPE/);
+    expect(result.stderr).toBe("");
+    // 0 when the help was all in the pipe before head closed it (it is two writes).
+    expect([0, BROKEN_PIPE]).toContain(result.code);
+  });
+
+  it("exits 128 + SIGPIPE with nothing on stderr when its output is cut off (seal | head -1)", async () => {
+    const sealing = await generateSealingKey({ now: Date.now() - 3_600_000, bits: 2048 });
+    const cert = join(mkdtempSync(join(tmpdir(), "gg-bin-")), "cert.pem");
+    writeFileSync(cert, sealing.certificatePem);
+    // Far more than a pipe holds (64 KiB): the write is still going when head closes the pipe.
+    const secret = secretYaml("big", "prod", { blob: "x".repeat(1 << 20) });
+    const result = await firstLineOf(["seal", "--cert", cert], secret);
+    expect(result.line).toBe("{");
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(BROKEN_PIPE);
   });
 
   it("exits 1 with 'error CODE: message' for an invalid configuration", async () => {

@@ -96,7 +96,7 @@ describe("buildProgram", () => {
     expect(h.configs[0]).toMatchObject({
       components: ["admission"],
       webhookListen: "127.0.0.1:9000",
-      kubeconfig: "/tmp/kc",
+      kubeconfig: ["/tmp/kc"],
       impersonate: true,
       logLevel: "debug",
       identity: "test-host",

@@ -39,8 +39,11 @@ export interface SopsKmsConfig {
 }
 
 export interface Config {
-  /** Absent: use the in-cluster service account. */
-  readonly kubeconfig?: string;
+  /**
+   * The kubeconfig files, merged as kubectl merges them: --kubeconfig names one, KUBECONFIG
+   * (or GITOPS_GUARD_KUBECONFIG) a list. Absent: use the in-cluster service account.
+   */
+  readonly kubeconfig?: readonly string[];
   readonly components: readonly Component[];
   readonly namespace: string;
   /** host:port of the admission webhook's HTTPS server. */
@@ -63,6 +66,14 @@ export interface Config {
   readonly kubeHttp2: boolean;
   readonly auditWebhook: AuditWebhookConfig;
   readonly sopsKms: SopsKmsConfig;
+  /**
+   * The service account (in the GitSync's own namespace) a GitSync without
+   * spec.serviceAccountName acts as; absent: such GitSyncs act as the reconciler. Flux's
+   * --default-service-account.
+   */
+  readonly defaultServiceAccount?: string;
+  /** GitSyncs may name file:// repositories (the controller's own disk): tests and demos only. */
+  readonly allowFileUrls: boolean;
 }
 
 /** Option values the CLI parsed (commander's opts(), only those given on the command line). */

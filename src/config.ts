@@ -8,8 +8,10 @@ import type * as AjvModule from "ajv";
 import type { ErrorObject } from "ajv";
 import { ErrorCodes, GuardError } from "./errors.js";
 import { parseHostPort } from "./http/address.js";
+import { kubeconfigList } from "./kube/kubeconfig-merge.js";
 
-import { COMPONENTS, LOG_LEVELS, type Config } from "./config-types.js";
+import { type Config } from "./config-types.js";
+import { describeAjvError, schema } from "./config-schema.js";
 
 export {
   COMPONENTS,
@@ -78,71 +80,9 @@ const SETTINGS: readonly Setting[] = [
   { path: ["sopsKms", "endpoint"], fallbackEnv: "AWS_ENDPOINT_URL_KMS" },
   { path: ["sopsKms", "stsEndpoint"], fallbackEnv: "AWS_ENDPOINT_URL_STS" },
   { path: ["sopsKms", "ambientCredentials"] },
+  { path: ["defaultServiceAccount"], flag: "defaultServiceAccount" },
+  { path: ["allowFileUrls"], flag: "allowFileUrls" },
 ];
-
-const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
-const HTTP_URL = "^https?://[^\\s]+$";
-const PATTERN_NAMES: Readonly<Record<string, string>> = {
-  [HTTP_URL]: "an http:// or https:// URL",
-  [DNS_LABEL]: "a DNS-1123 label (lower-case letters, digits and '-', at most 63)",
-  [DNS_SUBDOMAIN]: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
-};
-
-function schema(): object {
-  const text = (pattern: string, maxLength: number, d: string): object => {
-    return { type: "string", pattern, maxLength, default: d };
-  };
-  const seconds = (d: number): object => ({ type: "integer", minimum: 1, default: d });
-  const listen = (d: string): object => ({ type: "string", format: "host-port", default: d });
-  const closed = (properties: object): object => {
-    return { type: "object", additionalProperties: false, properties, default: {} };
-  };
-  const components = { type: "array", items: { type: "string", enum: COMPONENTS } };
-  const properties = {
-    kubeconfig: { type: "string", minLength: 1 },
-    components: { ...components, minItems: 1, uniqueItems: true, default: [...COMPONENTS] },
-    namespace: text(DNS_LABEL, 63, "gitops-guard-system"),
-    webhookListen: listen("0.0.0.0:9443"),
-    opsListen: listen("0.0.0.0:8080"),
-    stateDir: { type: "string", minLength: 1, default: "/var/lib/gitops-guard" },
-    logLevel: { type: "string", enum: LOG_LEVELS, default: "info" },
-    identity: { type: "string", minLength: 1, maxLength: 253 },
-    leaderElection: closed({
-      enabled: { type: "boolean", default: true },
-      leaseName: text(DNS_SUBDOMAIN, 253, "gitops-guard-controller"),
-      leaseDurationSeconds: seconds(15),
-      renewDeadlineSeconds: seconds(10),
-      retryPeriodSeconds: seconds(2),
-    }),
-    impersonate: { type: "boolean" },
-    bitnamiSealedSecrets: { type: "boolean", default: false },
-    unsealThreads: { type: "integer", minimum: 0, maximum: 64, default: 2 },
-    kubeHttp2: { type: "boolean", default: true },
-    auditWebhook: {
-      ...closed({
-        listen: { type: "string", format: "host-port" },
-        certFile: { type: "string", minLength: 1 },
-        keyFile: { type: "string", minLength: 1 },
-        tokenFile: { type: "string", minLength: 1 },
-      }),
-      // Served only with TLS and a token: audit events decide who is named in the journal.
-      dependencies: { listen: ["certFile", "keyFile", "tokenFile"] },
-    },
-    sopsKms: closed({
-      endpoint: { type: "string", pattern: HTTP_URL },
-      stsEndpoint: { type: "string", pattern: HTTP_URL },
-      ambientCredentials: { type: "boolean", default: false },
-    }),
-    serviceAccounts: closed({
-      reconciler: text(DNS_SUBDOMAIN, 253, "gitops-guard-reconciler"),
-      secrets: text(DNS_SUBDOMAIN, 253, "gitops-guard-secrets"),
-      webhook: text(DNS_SUBDOMAIN, 253, "gitops-guard-webhook"),
-    }),
-  };
-  const required = ["components", "identity", "impersonate"];
-  return { type: "object", additionalProperties: false, properties, required };
-}
 
 /** GITOPS_GUARD_<FIELD> for a Config path: leaderElection.leaseName -> LEADER_ELECTION_LEASE_NAME. */
 function envName(path: readonly string[]): string {
@@ -181,15 +121,6 @@ function lookup(setting: Setting, flags: ConfigFlags, env: Environment): Given |
   return undefined;
 }
 
-/** "a, b" from env or a flag becomes ["a", "b"]; arrays pass through. */
-function splitList(value: unknown): unknown {
-  if (typeof value !== "string") return value;
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-}
-
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   const [head, leaf] = path;
   if (head === undefined) return;
@@ -199,6 +130,20 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   }
   const inner = (target[head] ??= {}) as Record<string, unknown>;
   inner[leaf] = value;
+}
+
+/**
+ * Lists given as text: components "a, b" (arrays pass through), and kubeconfig files as
+ * kubectl takes them: --kubeconfig names one, KUBECONFIG a list ("a:b").
+ */
+function valueOf({ path: [field] }: Setting, { value, source }: Given): unknown {
+  if (typeof value !== "string") return value;
+  if (field === "kubeconfig") return source.startsWith("flag") ? [value] : kubeconfigList(value);
+  if (field !== "components") return value;
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 interface Collected {
@@ -212,8 +157,7 @@ function collect(input: LoadConfigInput): Collected {
   for (const setting of SETTINGS) {
     const found = lookup(setting, input.flags, input.env);
     if (found === undefined) continue;
-    const value = setting.path[0] === "components" ? splitList(found.value) : found.value;
-    setPath(raw, setting.path, value);
+    setPath(raw, setting.path, valueOf(setting, found));
     given.set(setting.path.join("."), found);
   }
   // Derived defaults: they depend on other inputs, so a static schema default cannot hold them.
@@ -249,25 +193,6 @@ function unknownInputs(input: LoadConfigInput): ConfigProblem[] {
     }
   }
   return problems;
-}
-
-function describeAjvError(error: ErrorObject): string {
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case "enum":
-      return `must be one of ${(params.allowedValues as unknown[]).join(", ")}`;
-    case "uniqueItems":
-      return "must not name an item twice";
-    case "minLength":
-    case "minItems":
-      return "must not be empty";
-    case "format":
-      return "must be host:port with a port in 0-65535";
-    case "pattern":
-      return `must be ${PATTERN_NAMES[String(params.pattern)] ?? `like ${String(params.pattern)}`}`;
-    default:
-      return error.message ?? "is invalid";
-  }
 }
 
 /** The Config path an ajv error refers to; array items report the whole list. */

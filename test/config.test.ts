@@ -1,3 +1,4 @@
+import { delimiter } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   loadConfig,
@@ -49,6 +50,7 @@ describe("loadConfig defaults", () => {
       kubeHttp2: true,
       auditWebhook: {},
       sopsKms: { ambientCredentials: false },
+      allowFileUrls: false,
       serviceAccounts: {
         reconciler: "gitops-guard-reconciler",
         secrets: "gitops-guard-secrets",
@@ -60,7 +62,7 @@ describe("loadConfig defaults", () => {
   it("has no kubeconfig key in a cluster, and impersonates once a kubeconfig is given", () => {
     expect("kubeconfig" in load()).toBe(false);
     const outside = load({ env: { KUBECONFIG: "/home/me/.kube/config" } });
-    expect(outside.kubeconfig).toBe("/home/me/.kube/config");
+    expect(outside.kubeconfig).toEqual(["/home/me/.kube/config"]);
     expect(outside.impersonate).toBe(true);
   });
 
@@ -114,7 +116,20 @@ describe("loadConfig precedence", () => {
 
   it("prefers GITOPS_GUARD_KUBECONFIG over KUBECONFIG", () => {
     const env = { KUBECONFIG: "/a", GITOPS_GUARD_KUBECONFIG: "/b" };
-    expect(load({ env }).kubeconfig).toBe("/b");
+    expect(load({ env }).kubeconfig).toEqual(["/b"]);
+  });
+
+  it("reads KUBECONFIG as kubectl does, a list of files; --kubeconfig names one file", () => {
+    const list = ["/a", "", "/b"].join(delimiter);
+    expect(load({ env: { KUBECONFIG: list } }).kubeconfig).toEqual(["/a", "/b"]);
+    expect(load({ env: { GITOPS_GUARD_KUBECONFIG: list } }).kubeconfig).toEqual(["/a", "/b"]);
+    expect(load({ env: { KUBECONFIG: list }, flags: { kubeconfig: "/k" } }).kubeconfig).toEqual([
+      "/k",
+    ]);
+    // Only delimiters name no file: an error, not a silent switch to the in-cluster account.
+    expect(failure({ env: { KUBECONFIG: delimiter } }).message).toContain(
+      `kubeconfig "${delimiter}" (from env KUBECONFIG) must not be empty`,
+    );
   });
 
   it("splits component lists and coerces numbers and booleans from strings", () => {
@@ -150,6 +165,23 @@ describe("loadConfig precedence", () => {
       stsEndpoint: "http://127.0.0.1:4567",
       ambientCredentials: true,
     });
+  });
+
+  it("reads the tenancy settings: the default account, and file:// URLs only when allowed", () => {
+    const flagged = load({ flags: { defaultServiceAccount: "default", allowFileUrls: true } });
+    expect(flagged.defaultServiceAccount).toBe("default");
+    expect(flagged.allowFileUrls).toBe(true);
+    const fromEnv = load({
+      env: {
+        GITOPS_GUARD_DEFAULT_SERVICE_ACCOUNT: "deployer",
+        GITOPS_GUARD_ALLOW_FILE_URLS: "false",
+      },
+    });
+    expect(fromEnv.defaultServiceAccount).toBe("deployer");
+    expect(fromEnv.allowFileUrls).toBe(false);
+    expect(() => load({ flags: { defaultServiceAccount: "Not_An_Account" } })).toThrow(
+      /defaultServiceAccount "Not_An_Account" \(from flag --default-service-account\) must be a DNS-1123 subdomain/,
+    );
   });
 
   it("takes --no-leader-election (false) over env true", () => {

@@ -110,6 +110,7 @@ export class BackstopController {
     const compiled = compileBackstop(policy, {
       now: clock.now(),
       ownNamespace,
+      gitSyncWriters: this.options.view.gitSyncWriters(),
       ...(uid === undefined ? {} : { ownerUid: uid }),
       ...(namespaces === undefined ? {} : { namespaces }),
     });

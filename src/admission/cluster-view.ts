@@ -11,6 +11,7 @@ import type { KubeObject } from "../kube/objects.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Logger } from "../telemetry/log.js";
 import type { Metrics } from "../telemetry/metrics.js";
+import { buildWriterIndex, type GitSyncWriter, type WriterIndex } from "./gitsync-writers.js";
 import { buildLocator, type Locate } from "./inventory-index.js";
 import type { PolicyParser } from "./policy.js";
 import type { GuardPolicy } from "./policy-types.js";
@@ -42,6 +43,10 @@ export interface ClusterViewOptions {
   /** A GuardPolicy was added, changed or deleted (its name). */
   readonly onPolicy?: (name: string) => void;
   readonly onPolicyCount?: (valid: number, invalid: number) => void;
+  /** The controller's --default-service-account (GitSyncs without their own act as it). */
+  readonly defaultServiceAccount?: string | undefined;
+  /** The set of GitSync identities and their namespaces changed (the backstop lists them). */
+  readonly onWriters?: () => void;
 }
 
 export class ClusterView {
@@ -52,6 +57,8 @@ export class ClusterView {
   private readonly states = new Map<string, PolicyState>();
   private valid: readonly GuardPolicy[] = [];
   private locate: Locate = () => undefined;
+  private writerIndex: WriterIndex = buildWriterIndex([], { controllerNamespace: "" });
+  private writersText = "[]";
 
   constructor(options: ClusterViewOptions) {
     this.options = options;
@@ -87,7 +94,16 @@ export class ClusterView {
       this.forget(obj.metadata.name ?? "");
     });
     const reindex = (): void => {
-      this.locate = buildLocator(this.gitSyncs.list());
+      const gitSyncs = this.gitSyncs.list();
+      this.locate = buildLocator(gitSyncs);
+      this.writerIndex = buildWriterIndex(gitSyncs, {
+        defaultServiceAccount: this.options.defaultServiceAccount,
+        controllerNamespace: this.options.ownNamespace,
+      });
+      const text = JSON.stringify(this.writerIndex.writers());
+      if (text === this.writersText) return;
+      this.writersText = text;
+      this.options.onWriters?.();
     };
     for (const event of ["add", "update", "delete"] as const) this.gitSyncs.on(event, reindex);
     for (const informer of [this.policies, this.namespaces, this.gitSyncs]) informer.start();
@@ -114,10 +130,16 @@ export class ClusterView {
       policies: this.valid,
       context: {
         locate: (ref) => this.locate(ref),
+        gitSyncWriter: (username, ref) => this.writerIndex.writerFor(username, ref),
         namespaceLabels: (ns) => this.namespaces.get(ns)?.metadata.labels,
         ownNamespace: this.options.ownNamespace,
       },
     };
+  }
+
+  /** Every GitSync identity with its namespace (for the CEL backstop). */
+  gitSyncWriters(): readonly GitSyncWriter[] {
+    return this.writerIndex.writers();
   }
 
   policyState(name: string): PolicyState | undefined {

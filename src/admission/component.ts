@@ -262,6 +262,11 @@ async function runAdmission(run: Run, signal: AbortSignal): Promise<void> {
       metrics.policies.set({ state: "valid" }, valid);
       metrics.policies.set({ state: "invalid" }, invalid);
     },
+    defaultServiceAccount: ctx.config.defaultServiceAccount,
+    // Every compiled policy lists the GitSync identities: recompile them all.
+    onWriters: () => {
+      for (const name of view.policyNames()) backstop.enqueue(name);
+    },
   });
   const backstop = new BackstopController({
     kube: ctx.kube,

@@ -17,6 +17,12 @@ export interface DecideContext {
   readonly namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined;
   /** The webhook's own namespace: never guarded (no self-deadlock). */
   readonly ownNamespace?: string;
+  /**
+   * The GitSync (namespace/name) whose reconciler username is for ref: its own account writing
+   * what it owns, or its own namespace's unowned objects (gitsync-writers.ts). undefined: not a
+   * GitSync identity, or not for this object.
+   */
+  readonly gitSyncWriter?: (username: string, ref: ObjectRef) => string | undefined;
 }
 
 export function ownNamespaceOf(context: DecideContext): string {

@@ -66,6 +66,10 @@ function identityRule(input: PolicyInput, subject: Subject): Decision | undefine
   if (exempt !== undefined) return allow(subject, "Exempt", `exempt (${exempt})`);
   const reconciler = matchIdentity(facts.who, policy.reconcilers);
   if (reconciler !== undefined) return allow(subject, "Reconciler", `reconciler (${reconciler})`);
+  const gitSync = input.context.gitSyncWriter?.(facts.who.username, facts.ref);
+  if (gitSync !== undefined) {
+    return allow(subject, "Reconciler", `reconciler of GitSync ${gitSync} (${facts.who.username})`);
+  }
   const writer = facts.isSecret ? matchIdentity(facts.who, policy.spec.secrets.writers) : undefined;
   if (writer !== undefined) return allow(subject, "SecretsWriter", `Secret writer (${writer})`);
   return undefined;

@@ -24,7 +24,7 @@ import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
 import { lastPolicyRecords, POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { restoreTracked, whereOf } from "./restore.js";
-import { buildScope, type Scope } from "./scope.js";
+import { buildScope, emptyScope, type Scope } from "./scope.js";
 import { openStores, type StoreOptions } from "./stores.js";
 import { cachedFor, JOURNAL_WINDOW, listKeySecrets, type StatusSources } from "./status/collect.js";
 import { JournalWindow } from "./status/journal-window.js";
@@ -199,18 +199,18 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
   const sa = ctx.config.serviceAccounts;
   const alerting = startAlerting(ctx, metrics, logger);
   closers.add(() => alerting.stop());
-  let scope: Scope = buildScope({
-    policies: [],
-    gitSyncs: [],
-    productAccounts: [],
-    fieldManager: FIELD_MANAGER,
-  });
+  let scope: Scope = emptyScope(FIELD_MANAGER);
   const refresh = (): void => {
     scope = buildScope({
       policies: policies.list(),
       gitSyncs: gitSyncs.list(),
       productAccounts: [sa.reconciler, sa.secrets].map((name) => `${ctx.config.namespace}/${name}`),
       fieldManager: FIELD_MANAGER,
+      // A tenant GitSync's account applies Git too: its writes are not drift.
+      gitSyncIdentity: {
+        defaultServiceAccount: ctx.config.defaultServiceAccount,
+        controllerNamespace: ctx.config.namespace,
+      },
     });
     alerting.configure(scope.alerts);
     watches.ensure(scope.kinds).catch((err: unknown) => {

@@ -3,6 +3,11 @@ import {
   type PresetName,
   type ReconcilerPreset,
 } from "../presets/reconcilers.js";
+import {
+  gitSyncAccount,
+  serviceAccountNameOf,
+  type GitSyncIdentitySettings,
+} from "../presets/gitsync-identity.js";
 import { groupOf, type KubeObject } from "../kube/objects.js";
 import { compact } from "./compact.js";
 import type { ReconcilerIdentities } from "./attribution/attribute.js";
@@ -188,6 +193,8 @@ export function buildScope(input: {
   readonly gitSyncs: readonly KubeObject[];
   readonly productAccounts: readonly string[];
   readonly fieldManager: string;
+  /** How GitSyncs map to service accounts: their accounts' writes are Git changes too. */
+  readonly gitSyncIdentity?: GitSyncIdentitySettings;
 }): Scope {
   const scope: MutableScope = {
     kinds: [],
@@ -200,7 +207,19 @@ export function buildScope(input: {
   };
   for (const policy of input.policies) addPolicy(policy, scope);
   const inventory = new Map<string, GitOrigin>();
-  for (const gitSync of input.gitSyncs) addInventory(gitSync, inventory, scope.kinds);
+  for (const gitSync of input.gitSyncs) {
+    addInventory(gitSync, inventory, scope.kinds);
+    const settings = input.gitSyncIdentity;
+    const namespace = gitSync.metadata.namespace ?? "";
+    const account =
+      settings === undefined
+        ? undefined
+        : gitSyncAccount(
+            { namespace, serviceAccountName: serviceAccountNameOf(gitSync) },
+            settings,
+          );
+    if (account !== undefined) scope.usernames.add(account.username);
+  }
   const unique = new Map(scope.kinds.map((k) => [kindId(k.group, k.kind), k]));
   return {
     kinds: [...unique.values()],
@@ -215,6 +234,11 @@ export function buildScope(input: {
     },
     alerts: scope.alerts,
   };
+}
+
+/** The scope before any policy or GitSync is known. */
+export function emptyScope(fieldManager: string): Scope {
+  return buildScope({ policies: [], gitSyncs: [], productAccounts: [], fieldManager });
 }
 
 /** A namespace's labels by name; undefined when the namespace is not (or no longer) known. */

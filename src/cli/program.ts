@@ -90,6 +90,14 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
     .option("--audit-webhook-key-file <file>", "its TLS key (PEM)")
     .option("--audit-webhook-token-file <file>", "the bearer token the API server must send")
     .option("--identity <name>", "leader-election identity; default POD_NAME, else host name")
+    .option(
+      "--default-service-account <name>",
+      "GitSyncs without spec.serviceAccountName act as this account of their own namespace",
+    )
+    .option(
+      "--allow-file-urls",
+      "let GitSyncs read file:// repositories on the controller's disk (UNSAFE: tests and demos only)",
+    )
     .addHelpText("after", environmentHelp)
     .action(async (_options: unknown, command: Command) => {
       const flags = explicitFlags(command);

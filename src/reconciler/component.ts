@@ -6,6 +6,7 @@ import { keyOf } from "../kube/objects.js";
 import type { Component } from "../runtime/component.js";
 import { runWorkers } from "../runtime/controller.js";
 import { WorkQueue } from "../runtime/queue.js";
+import { GitSyncActors } from "./actors.js";
 import { dependentsOf } from "./dependencies.js";
 import { DesiredStateStore } from "./desired-store.js";
 import { gitSyncEvents } from "./events.js";
@@ -13,6 +14,7 @@ import type { GitSyncObject } from "./gitsync.js";
 import { apiReader } from "./health/read.js";
 import { GitSyncMetrics, reconcilerMetrics } from "./metrics.js";
 import { GITSYNC } from "./names.js";
+import { OwnershipIndex } from "./ownership.js";
 import { pushRouter } from "./push/routes.js";
 import { reconcileGitSync, type ReconcileContext } from "./reconcile.js";
 import { SelfHealer } from "./selfheal/controller.js";
@@ -86,6 +88,7 @@ function changedSpec(obj: GitSyncObject, old: GitSyncObject | undefined): boolea
   return (
     old === undefined ||
     obj.metadata.generation !== old.metadata.generation ||
+    obj.metadata.deletionTimestamp !== old.metadata.deletionTimestamp ||
     JSON.stringify(obj.metadata.annotations ?? {}) !==
       JSON.stringify(old.metadata.annotations ?? {})
   );
@@ -153,6 +156,7 @@ function selfHealer(
     metrics: ctx.metrics,
     store: rc.store,
     lookup: rc.lookup,
+    clientFor: (gitSync) => rc.actors.current(gitSync).kube,
     workers: o.healWorkers,
     fights: {
       threshold: o.healLoopThreshold,
@@ -202,6 +206,12 @@ export function createReconcilerComponent(
   // Fresh memory for every leadership term: another leader may have synced meanwhile.
   const reconcileContext = (): ReconcileContext => ({
     env,
+    actors: new GitSyncActors(ctx.kube, {
+      defaultServiceAccount: ctx.config.defaultServiceAccount,
+      controllerNamespace: ctx.config.namespace,
+    }),
+    ownership: new OwnershipIndex(),
+    allowFileUrls: ctx.config.allowFileUrls,
     store: new DesiredStateStore(),
     lookup: (namespace, name) => informer.get(name, namespace),
     events: gitSyncEvents({ kube: ctx.kube, clock: ctx.clock, logger: ctx.logger }),
@@ -250,14 +260,17 @@ export function createReconcilerComponent(
       };
       const unsubscribe = [
         informer.on("add", (obj) => {
+          rc.ownership.update(obj);
           queue.add(keyOfObj(obj));
         }),
         informer.on("update", (obj, old) => {
+          rc.ownership.update(obj);
           // Our own status writes change neither generation nor annotations: no reconcile loop.
           if (changedSpec(obj, old)) queue.add(keyOfObj(obj));
           if (changedConditions(obj, old)) wakeDependents(obj);
         }),
         informer.on("delete", (obj) => {
+          rc.ownership.remove(keyOfObj(obj));
           queue.add(keyOfObj(obj));
           wakeDependents(obj);
         }),
@@ -292,6 +305,7 @@ export function createReconcilerComponent(
         signal.removeEventListener("abort", stopHealing);
         healStop.abort();
         await healing;
+        rc.actors.close();
         ctx.metrics.informerSynced.set({ resource: "gitsyncs" }, 0);
       }
     },

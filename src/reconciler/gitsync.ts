@@ -33,7 +33,13 @@ export interface GitSyncSpec {
   readonly decryption?: true;
   readonly decryptionSecretName?: string;
   readonly dependsOn: readonly DependencyRef[];
+  /** spec.serviceAccountName: the account of the GitSync's namespace it acts as. */
+  readonly serviceAccountName?: string;
+  /** What deleting the GitSync does to its objects: prune them (Delete) or leave them. */
+  readonly deletionPolicy: DeletionPolicy;
 }
+
+export type DeletionPolicy = "Delete" | "Orphan";
 
 /** One inventory entry: an object this GitSync applied and owns. */
 export interface InventoryEntry {
@@ -134,7 +140,22 @@ export function parseGitSyncSpec(obj: GitSyncObject): GitSyncSpec {
       text(record(record(spec["decryption"])["secretRef"])["name"]),
     ),
     dependsOn: parseDependsOn(spec["dependsOn"], namespace),
+    ...tenancyOf(spec),
   };
+}
+
+function tenancyOf(
+  spec: Record<string, unknown>,
+): Pick<GitSyncSpec, "serviceAccountName" | "deletionPolicy"> {
+  return {
+    ...optional("serviceAccountName", text(spec["serviceAccountName"])),
+    deletionPolicy: spec["deletionPolicy"] === "Orphan" ? "Orphan" : "Delete",
+  };
+}
+
+/** A file:// URL reads the controller's own disk: refused unless --allow-file-urls. */
+export function isFileUrl(url: string): boolean {
+  return /^file:/i.test(url);
 }
 
 /** "main@sha1:<id>", "v1.2.0@sha1:<id>", or "sha1:<id>" for a commit or HEAD (as Flux writes it). */

@@ -3,6 +3,7 @@ import { ErrorCodes, errorMessage, isGuardError, type ErrorCode } from "../error
 /** The CamelCase condition reason for each failure the reconciler reports. */
 const REASONS: Partial<Record<ErrorCode, string>> = {
   [ErrorCodes.GIT_URL_INVALID]: "GitURLInvalid",
+  [ErrorCodes.GIT_URL_NOT_ALLOWED]: "FileURLNotAllowed",
   [ErrorCodes.GIT_CREDENTIALS_INVALID]: "GitCredentialsInvalid",
   [ErrorCodes.GIT_AUTH_FAILED]: "GitAuthFailed",
   [ErrorCodes.GIT_REF_NOT_FOUND]: "GitRefNotFound",
@@ -16,6 +17,8 @@ const REASONS: Partial<Record<ErrorCode, string>> = {
   [ErrorCodes.RENDER_SOPS_UNAVAILABLE]: "DecryptionUnavailable",
   [ErrorCodes.RENDER_SOPS_FAILED]: "DecryptionFailed",
   [ErrorCodes.APPLY_FAILED]: "ApplyFailed",
+  [ErrorCodes.APPLY_FORBIDDEN]: "Forbidden",
+  [ErrorCodes.APPLY_OWNERSHIP_CONFLICT]: "OwnershipConflict",
   [ErrorCodes.APPLY_IMMUTABLE_FIELD]: "ImmutableField",
   [ErrorCodes.APPLY_KIND_UNKNOWN]: "UnknownKind",
   [ErrorCodes.APPLY_NOT_READY]: "DefinitionsFailed",

@@ -3,11 +3,15 @@ import { parseKey, type KubeObject } from "../kube/objects.js";
 import { findCondition } from "../runtime/conditions.js";
 import { done, isTerminalError, requeueAfter, type ReconcileResult } from "../runtime/result.js";
 import type { Logger } from "../telemetry/log.js";
+import type { Actor, GitSyncActors } from "./actors.js";
+import { finalizationNote, finalizeGitSync } from "./deletion.js";
 import { blockingDependencies, type GitSyncLookup } from "./dependencies.js";
 import type { DesiredStateStore } from "./desired-store.js";
 import type { DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
+import { addFinalizer, holdsFinalizer, removeFinalizer } from "./finalizer.js";
 import {
+  isFileUrl,
   parseGitSyncSpec,
   type GitSyncObject,
   type GitSyncSpec,
@@ -18,6 +22,7 @@ import { readHealth } from "./health/read.js";
 import { readInventory } from "./inventory.js";
 import { memoryAfter, rememberResult } from "./remember.js";
 import type { GitSyncMetrics } from "./metrics.js";
+import type { OwnershipIndex } from "./ownership.js";
 import { GITSYNC } from "./names.js";
 import { healthVerdict, outcomeOf, type EventNote } from "./outcome.js";
 import {
@@ -45,6 +50,12 @@ export interface ReconcileContext {
    * someone else changed (an HPA's /spec/replicas), so a sync does not undo them either.
    */
   readonly shape?: (gitSync: GitSyncObject, obj: DesiredObject) => KubeObject;
+  /** Each GitSync's identity (spec.serviceAccountName, the default account, or ours). */
+  readonly actors: GitSyncActors;
+  /** Who owns which object, from every GitSync's inventory. */
+  readonly ownership: OwnershipIndex;
+  /** file:// repositories may be read (--allow-file-urls): tests and demos only. */
+  readonly allowFileUrls: boolean;
 }
 
 interface Target {
@@ -123,12 +134,12 @@ async function healthPass(
   ctx: ReconcileContext,
   target: Target,
   spec: GitSyncSpec,
-  memory: SyncMemory,
+  { memory, actor }: { readonly memory: SyncMemory; readonly actor: Actor },
 ): Promise<ReconcileResult> {
   const now = ctx.env.clock.now();
   if (memory.healthy) return requeueAfter(healthDelay(memory, spec.intervalMs, now, ctx.timing));
   const refs = [...ctx.store.desiredOf(target.key).values()].map((d) => d.ref);
-  const summary = summarizeHealth(await readHealth(ctx.env.read, refs, ctx.env.concurrency));
+  const summary = summarizeHealth(await readHealth(actor.read, refs, ctx.env.concurrency));
   const next = { ...memory, healthy: summary.status === "Healthy" };
   ctx.store.remember(target.key, next);
   const healthy = healthVerdict(summary);
@@ -150,7 +161,7 @@ async function sync(
   ctx: ReconcileContext,
   target: Target,
   spec: GitSyncSpec,
-  run: { readonly signal: AbortSignal; readonly resume: boolean },
+  run: { readonly signal: AbortSignal; readonly resume: boolean; readonly actor: Actor },
 ): Promise<ReconcileResult> {
   const memory = ctx.store.memory(target.key);
   const rendered = run.resume ? ctx.store.rendered(target.key) : undefined;
@@ -162,6 +173,8 @@ async function sync(
     pruneApproval: annotationsOf(target.obj).pruneApproval,
     lastVersions: ctx.store.versions(target.key),
     signal: run.signal,
+    actor: run.actor,
+    conflicts: (entries) => ctx.ownership.conflicts(target.key, entries),
     ...(rendered === undefined ? {} : { rendered }),
     ...(ctx.shape === undefined ? {} : { shape: shapeFor(ctx.shape, target.obj) }),
   });
@@ -200,7 +213,16 @@ async function reconcileTarget(
     await failSpec(ctx, target, "InvalidSpec", err.message);
     return done();
   }
+  if (isFileUrl(spec.url) && !ctx.allowFileUrls) {
+    const message =
+      `spec.url ${spec.url} reads the controller's own disk: file:// repositories are refused ` +
+      "unless the controller runs with --allow-file-urls (tests and demos only)";
+    await failSpec(ctx, target, "FileURLNotAllowed", message);
+    return done();
+  }
   if (spec.suspend) return done();
+  if (!holdsFinalizer(target.obj)) await addFinalizer(ctx.env.kube, target.obj);
+  const actor = ctx.actors.for(target.key, target.id.namespace, spec);
   const blocked = blockingDependencies(spec.dependsOn, ctx.lookup);
   if (blocked !== undefined) {
     const ready: Verdict = { status: "False", reason: "DependencyNotReady", message: blocked };
@@ -211,8 +233,61 @@ async function reconcileTarget(
   }
   const memory = ctx.store.memory(target.key);
   const action = nextAction(memory, target.obj, spec.intervalMs, ctx.env.clock.now());
-  if (action === "health" && memory !== undefined) return healthPass(ctx, target, spec, memory);
-  return sync(ctx, target, spec, { signal, resume: action === "resume" });
+  if (action === "health" && memory !== undefined)
+    return healthPass(ctx, target, spec, { memory, actor });
+  return sync(ctx, target, spec, { signal, resume: action === "resume", actor });
+}
+
+function forget(ctx: ReconcileContext, key: string, id: Target["id"]): void {
+  ctx.store.forget(key);
+  ctx.events.forget(key);
+  ctx.metrics.forget(id);
+  ctx.actors.release(key);
+}
+
+/**
+ * A GitSync being deleted: prune what it applied as its own account (or leave it, as
+ * deletionPolicy or circumstance says), then let it go. A refusal (the prune guard) waits for
+ * an annotation or spec change; a failure is retried.
+ */
+async function finalize(ctx: ReconcileContext, target: Target): Promise<ReconcileResult> {
+  if (!holdsFinalizer(target.obj)) {
+    forget(ctx, target.key, target.id);
+    return done();
+  }
+  const spec = ((): Pick<GitSyncSpec, "serviceAccountName"> => {
+    try {
+      return parseGitSyncSpec(target.obj);
+    } catch {
+      // An invalid spec still names (or not) its account; read it as it is.
+      const named = (target.obj.spec ?? {})["serviceAccountName"];
+      return typeof named === "string" && named !== "" ? { serviceAccountName: named } : {};
+    }
+  })();
+  const actor = ctx.actors.for(target.key, target.id.namespace, spec);
+  const finalization = await finalizeGitSync(
+    { kube: ctx.env.kube, actor, concurrency: ctx.env.concurrency },
+    target.obj,
+  );
+  const generation = target.obj.metadata.generation;
+  if (finalization.kind === "refused" || finalization.kind === "failed") {
+    const ready = finalization.verdict;
+    await writeStatus(ctx, target, { generation, ready });
+    await recordEvents(ctx, target, [
+      { type: "Warning", reason: ready.reason, message: ready.message },
+    ]);
+    return finalization.kind === "failed" ? requeueAfter(ctx.timing.retryBaseMs) : done();
+  }
+  const note = finalizationNote(finalization);
+  if (note !== undefined) await recordEvents(ctx, target, [note]);
+  try {
+    await removeFinalizer(ctx.env.kube, target.obj);
+  } catch (err: unknown) {
+    if (!isGuardError(err, ErrorCodes.KUBE_NOT_FOUND)) throw err;
+  }
+  ctx.logger.info({ gitSync: target.key, outcome: finalization.kind }, "gitsync deleted");
+  forget(ctx, target.key, target.id);
+  return done();
 }
 
 /** Reconciles the GitSync with this work-queue key ("namespace/name") from the informer cache. */
@@ -225,12 +300,11 @@ export async function reconcileGitSync(
   const obj = ctx.lookup(namespace, name);
   const id = { namespace, name };
   if (obj === undefined) {
-    // Deleted: forget it. Its objects stay in the cluster (no finalizer-driven cleanup yet).
-    ctx.store.forget(key);
-    ctx.events.forget(key);
-    ctx.metrics.forget(id);
+    // Gone: its finalizer (if it had ours) already pruned or orphaned its objects.
+    forget(ctx, key, id);
     return done();
   }
+  if (obj.metadata.deletionTimestamp !== undefined) return finalize(ctx, { key, id, obj });
   const started = ctx.env.clock.now();
   try {
     return await reconcileTarget(ctx, { key, id, obj }, signal);

@@ -2,7 +2,8 @@ import { ErrorCodes, GuardError, errorMessage } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import type { KubeObject } from "../kube/objects.js";
 import type { Clock } from "../runtime/clock.js";
-import type { AppliedObject } from "./apply/apply.js";
+import type { Actor } from "./actors.js";
+import { describeObject, type AppliedObject } from "./apply/apply.js";
 import { runPhases } from "./apply/phases.js";
 import { planPhases } from "./apply/plan.js";
 import { prune, type PruneResult } from "./apply/prune.js";
@@ -11,6 +12,7 @@ import { resolveScopes } from "./apply/scopes.js";
 import { buildDesired, desiredKey, inventoryEntryOf, type DesiredObject } from "./desired.js";
 import { formatRevision, type GitSyncSpec, type InventoryEntry } from "./gitsync.js";
 import { summarizeHealth, type HealthSummary } from "./health/aggregate.js";
+import type { OwnershipConflict } from "./ownership.js";
 import { readHealth, type LiveReader } from "./health/read.js";
 import { mergeInventory } from "./inventory.js";
 import { reasonFor } from "./reasons.js";
@@ -48,6 +50,13 @@ export interface SyncRequest {
   readonly rendered?: Rendered;
   /** What to apply for each object (see Applier.shape). */
   readonly shape?: (obj: DesiredObject) => KubeObject;
+  /**
+   * Who applies, prunes and reads health (the GitSync's service account); absent: the
+   * environment's own client.
+   */
+  readonly actor?: Actor;
+  /** Objects of these entries that another GitSync owns (refused before anything is applied). */
+  readonly conflicts?: (entries: readonly InventoryEntry[]) => readonly OwnershipConflict[];
 }
 
 /** A fetched and rendered revision. */
@@ -190,10 +199,11 @@ async function pruneStale(
   const candidates = pruneCandidates(req.previous, new Set(desired.map((d) => d.key)));
   if (!req.spec.prune || candidates.length === 0)
     return { deleted: [], kept: [], released: candidates };
+  const actor = req.actor ?? env;
   return prune(
     {
-      kube: env.kube,
-      read: env.read,
+      kube: actor.kube,
+      read: actor.read,
       owner: { namespace: req.namespace, name: req.name },
       concurrency: env.concurrency,
     },
@@ -203,6 +213,21 @@ async function pruneStale(
       maxPercent: req.spec.pruneMaxPercent,
       approved: pruneApproved(req.pruneApproval, commit),
     },
+  );
+}
+
+/** Throws when another GitSync owns any of the objects: nothing is applied on top of it. */
+function refuseConflicts(req: SyncRequest, desired: readonly DesiredObject[]): void {
+  const found = req.conflicts?.(desired.map((d) => inventoryEntryOf(d.ref))) ?? [];
+  const [first, ...rest] = found;
+  if (first === undefined) return;
+  const more = rest.length === 0 ? "" : ` (and ${rest.length} more owned by other GitSyncs)`;
+  throw new GuardError(
+    ErrorCodes.APPLY_OWNERSHIP_CONFLICT,
+    `${describeObject(first.entry)} is owned by GitSync ${first.owner}${more}: a GitSync may ` +
+      `not take over another's objects; remove it from one of them, or delete GitSync ` +
+      `${first.owner} with spec.deletionPolicy: Orphan to hand it over`,
+    { details: { object: describeObject(first.entry), owner: first.owner } },
   );
 }
 
@@ -224,15 +249,20 @@ export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promi
     fetched = rendered.fetched;
     const { desired } = rendered;
     const phases = await stage("render", () => Promise.resolve(planPhases(desired)));
+    await stage("apply", () => {
+      refuseConflicts(req, desired);
+      return Promise.resolve();
+    });
+    const actor = req.actor ?? env;
     const deps = {
       applier: {
-        kube: env.kube,
+        kube: actor.kube,
         concurrency: env.concurrency,
         lastVersions: req.lastVersions,
         known: new Set(req.previous.map(desiredKey)),
         ...(req.shape === undefined ? {} : { shape: req.shape }),
       },
-      read: env.read,
+      read: actor.read,
       clock: env.clock,
       signal: req.signal,
       definitionsTimeoutMs: env.definitionsTimeoutMs,
@@ -262,7 +292,7 @@ export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promi
     );
     const health = summarizeHealth(
       await readHealth(
-        env.read,
+        actor.read,
         desired.map((d) => d.ref),
         env.concurrency,
       ),

@@ -76,6 +76,7 @@ async function startReconciler(info: ControlPlaneInfo, signal: AbortSignal) {
       stateDir: tempDir("gg-push-bench-"),
       opsListen: "127.0.0.1:0",
       identity: "bench",
+      allowFileUrls: true,
     },
     env: {},
     hostname: "bench-host",

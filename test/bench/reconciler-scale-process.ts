@@ -111,6 +111,7 @@ export async function startReconcilerProcess(
       ...args,
       ...["--state-dir", join(dir, "state"), "--ops-listen", `127.0.0.1:${String(port)}`],
       ...["--identity", "bench", "--no-leader-election", "--log-level", "warn"],
+      "--allow-file-urls",
     ],
     {
       stdio: ["ignore", log, log],

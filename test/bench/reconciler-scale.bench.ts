@@ -97,6 +97,7 @@ async function oneCommit(info: ControlPlaneInfo): Promise<OneCommitFigures> {
       stateDir: tempDir("gg-scale-state-"),
       opsListen: "127.0.0.1:0",
       identity: "bench",
+      allowFileUrls: true,
     },
     env: {},
     hostname: "bench-host",

@@ -106,6 +106,7 @@ async function main(): Promise<void> {
         stateDir: tempDir("gg-heal-bench-"),
         opsListen: "127.0.0.1:0",
         identity: "bench",
+        allowFileUrls: true,
       },
       env: {},
       hostname: "bench-host",

@@ -103,8 +103,10 @@ function controller({ ns, other, fullname }: Names): Check[] {
     may(`update ${LEASES}/${fullname}-controller`, ns, "renews the Lease"),
     may(`impersonate serviceaccounts/${fullname}-secrets`, ns, "acts as the secrets component"),
     may(`impersonate serviceaccounts/${fullname}-reconciler`, ns, "acts as reconciler and auditor"),
-    mayNot(`impersonate serviceaccounts/${fullname}-webhook`, ns, "not as the webhook"),
-    mayNot("impersonate serviceaccounts/default", other, "not as anyone else's account"),
+    // Tenant GitSyncs: any service account (reconciler.tenantNamespaces narrows it), which
+    // includes the webhook's, whose rights are a subset of the reconciler's.
+    may(`impersonate serviceaccounts/${fullname}-webhook`, ns, "tenant accounts: any account"),
+    may("impersonate serviceaccounts/default", other, "acts as a tenant GitSync's account"),
     mayNot("impersonate users", undefined, "not as a user"),
     mayNot("impersonate groups", undefined, "not as a group (system:masters)"),
     mayNot(`update ${LEASES}/kube-scheduler`, ns, "no other Lease"),

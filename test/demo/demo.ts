@@ -47,6 +47,8 @@ try {
       webhookListen: `127.0.0.1:${String(await freePort())}`,
       stateDir,
       identity: "demo",
+      // The demo's repositories live on this machine: unsafe in a cluster, fine here.
+      allowFileUrls: true,
       logLevel: "warn",
     },
     env: {},

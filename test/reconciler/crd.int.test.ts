@@ -28,6 +28,7 @@ describe("the GitSync CRD", () => {
       pruneGuard: { maxPercent: 50 },
       selfHeal: true,
       suspend: false,
+      deletionPolicy: "Delete",
     });
     expect(
       await rejection(make("two-refs", { url: "https://h/r", ref: { branch: "a", tag: "b" } })),

@@ -28,7 +28,20 @@ describe("GitSync spec", () => {
       selfHeal: true,
       suspend: false,
       dependsOn: [],
+      deletionPolicy: "Delete",
     });
+  });
+
+  it("reads the tenancy fields: the account and what deletion does", () => {
+    const spec = parseGitSyncSpec(
+      gs({
+        url: "https://git.example/r.git",
+        serviceAccountName: "deployer",
+        deletionPolicy: "Orphan",
+      }),
+    );
+    expect(spec.serviceAccountName).toBe("deployer");
+    expect(spec.deletionPolicy).toBe("Orphan");
   });
 
   it("marks spec.decryption set without a Secret (the controller's own AWS identity may serve)", () => {

@@ -86,6 +86,11 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ include "gitops-guard.secretsName" . | quote }}
 - name: GITOPS_GUARD_SERVICE_ACCOUNTS_RECONCILER
   value: {{ include "gitops-guard.reconcilerName" . | quote }}
+{{- with .Values.reconciler.defaultServiceAccount }}
+# The reconciler acts as it and the webhook trusts it (for what its GitSync owns) alike.
+- name: GITOPS_GUARD_DEFAULT_SERVICE_ACCOUNT
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 
 {{/* Non-root, read-only root, no capabilities, RuntimeDefault seccomp (restricted PSS). */}}

@@ -7,6 +7,7 @@
  */
 import type { KubeObject, ObjectMeta } from "../../kube/objects.js";
 import { pluralOf } from "../match.js";
+import type { GitSyncWriter } from "../gitsync-writers.js";
 import type { GuardPolicy, LabelSelector } from "../policy-types.js";
 import { EXCLUDED_NAMESPACES, SYSTEM_KINDS } from "../system.js";
 import { GITSYNC_NAME_LABEL, messageExpression, staticMessage } from "./message.js";
@@ -28,6 +29,8 @@ export interface BackstopOptions {
   readonly ownerUid?: string;
   /** Narrows the binding to these namespaces (tests share one control plane). */
   readonly namespaces?: readonly string[];
+  /** GitSync identities, each trusted in its own namespace only (the webhook's inventory bound is not expressible in CEL). */
+  readonly gitSyncWriters?: readonly GitSyncWriter[];
 }
 
 export interface CompiledBackstop {
@@ -161,7 +164,7 @@ export function compileBackstop(policy: GuardPolicy, options: BackstopOptions): 
     spec: {
       failurePolicy: "Fail",
       matchConstraints: matchConstraints(policy, options.ownNamespace),
-      matchConditions: matchConditions(policy),
+      matchConditions: matchConditions(policy, options.gitSyncWriters ?? []),
       variables: variables(policy, bakedAt),
       validations: [
         {

@@ -12,6 +12,7 @@
  */
 import { BREAK_GLASS_ANNOTATIONS, CLOCK_SKEW_MS, MAX_REASON_LENGTH } from "../break-glass.js";
 import { serviceAccountUser } from "../identity.js";
+import type { GitSyncWriter } from "../gitsync-writers.js";
 import type { GuardPolicy, IdentityList } from "../policy-types.js";
 import { rfc3339 } from "../../runtime/conditions.js";
 import { allOf, annotationsOf, anyOf, celString, inAnyGroup, isUser } from "./cel.js";
@@ -41,8 +42,25 @@ function passes(list: IdentityList): string {
   return anyOf([isUser(usersOf(list)), inAnyGroup(list.groups)].filter((e) => e !== "false"));
 }
 
+/**
+ * A GitSync identity writing in its own namespace. The webhook's rule is narrower (its own
+ * inventory, and unowned objects of its namespace); CEL sees no inventories, so while the
+ * webhook is skipped the backstop keeps the namespace bound only.
+ */
+function gitSyncWriterCondition(writers: readonly GitSyncWriter[]): MatchCondition | undefined {
+  if (writers.length === 0) return undefined;
+  const pairs = writers.map((w) => celString(`${w.namespace}/${w.username}`)).join(", ");
+  return {
+    name: "not-gitsync-in-own-namespace",
+    expression: `!(request.namespace != "" && (request.namespace + "/" + request.userInfo.username) in [${pairs}])`,
+  };
+}
+
 /** Conditions under which the policy does not apply at all. */
-export function matchConditions(policy: GuardPolicy): MatchCondition[] {
+export function matchConditions(
+  policy: GuardPolicy,
+  gitSyncWriters: readonly GitSyncWriter[] = [],
+): MatchCondition[] {
   const trusted: IdentityList = {
     users: [...policy.exemptions.users, ...policy.reconcilers.users],
     groups: [...policy.exemptions.groups, ...policy.reconcilers.groups],
@@ -55,6 +73,8 @@ export function matchConditions(policy: GuardPolicy): MatchCondition[] {
       expression: "oldObject == null || !has(oldObject.metadata.deletionTimestamp)",
     },
   ];
+  const gitSync = gitSyncWriterCondition(gitSyncWriters);
+  if (gitSync !== undefined) conditions.push(gitSync);
   const writers = policy.spec.secrets.writers;
   const writer = passes(writers);
   if (writer !== "false") {

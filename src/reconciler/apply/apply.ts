@@ -54,7 +54,12 @@ export function applyError(obj: DesiredObject, err: unknown): GuardError {
   }
   // Validation messages can embed a whole object dump; the head says what is wrong.
   const message = serverMessage(err).slice(0, 1500);
-  return new GuardError(ErrorCodes.APPLY_FAILED, `${where}: ${message}`, {
+  // 403: the GitSync's account may not do this (the API server's message names user and verb).
+  const code =
+    isGuardError(err) && err.details["status"] === 403
+      ? ErrorCodes.APPLY_FORBIDDEN
+      : ErrorCodes.APPLY_FAILED;
+  return new GuardError(code, `${where}: ${message}`, {
     cause: err,
     details: { object: describeObject(obj.ref) },
   });

@@ -25,6 +25,8 @@ export interface SelfHealDeps {
   readonly metrics: Metrics;
   readonly store: DesiredStateStore;
   readonly lookup: (namespace: string, name: string) => GitSyncObject | undefined;
+  /** The client a GitSync's heals go out as (its service account); absent: kube. */
+  readonly clientFor?: (gitSync: string) => KubeClient;
   readonly workers: number;
   readonly fights: FightSettings;
 }
@@ -64,6 +66,7 @@ export class SelfHealer {
       logger: deps.logger,
       store: deps.store,
       lookup: deps.lookup,
+      ...(deps.clientFor === undefined ? {} : { clientFor: deps.clientFor }),
       watches: this.watches,
       fights: new FightTracker(deps.fights),
       report: new DriftReport({

@@ -1,6 +1,6 @@
-import { errorMessage } from "../../errors.js";
 import { FIELD_MANAGER, type KubeClient } from "../../kube/client.js";
 import { keyOf, parseKey, type KubeObject } from "../../kube/objects.js";
+import { isNamespaceTerminating } from "../../kube/status-errors.js";
 import type { Clock } from "../../runtime/clock.js";
 import { done, requeueAfter, type ReconcileResult } from "../../runtime/result.js";
 import type { Logger } from "../../telemetry/log.js";
@@ -28,6 +28,8 @@ export interface HealContext {
   readonly logger: Logger;
   readonly store: DesiredStateStore;
   readonly lookup: (namespace: string, name: string) => GitSyncObject | undefined;
+  /** The client a GitSync's heals go out as (its service account); absent: kube. */
+  readonly clientFor?: (gitSync: string) => KubeClient;
   readonly watches: KindWatches;
   readonly fights: FightTracker;
   readonly report: DriftReport;
@@ -139,11 +141,12 @@ function holdBack(
 
 async function apply(ctx: HealContext, t: Target, drift: Drift): Promise<boolean> {
   try {
-    await ctx.kube.apply(withoutPointers(t.owner.desired.object, drift.ignored), { force: true });
+    const kube = ctx.clientFor?.(t.gitSync.key) ?? ctx.kube;
+    await kube.apply(withoutPointers(t.owner.desired.object, drift.ignored), { force: true });
     return true;
   } catch (err: unknown) {
     // Its namespace is going away: nothing to heal into.
-    if (errorMessage(err).includes("being terminated")) return false;
+    if (isNamespaceTerminating(err)) return false;
     throw err;
   }
 }

@@ -36,10 +36,14 @@ const FAST: ReconcilerOptions = {
   gitTimeoutMs: 20_000,
 };
 
-/** configEnv: the environment the Config is read from (GITOPS_GUARD_SOPS_KMS_*, say). */
+/**
+ * configEnv: the environment the Config is read from (GITOPS_GUARD_SOPS_KMS_*, say); flags:
+ * `gitops-guard run` flags over the test defaults (defaultServiceAccount, allowFileUrls: false).
+ */
 export async function startReconciler(
   options: ReconcilerOptions = {},
   configEnv: Readonly<Record<string, string>> = {},
+  flags: Readonly<Record<string, unknown>> = {},
 ): Promise<Harness> {
   const config = loadConfig({
     flags: {
@@ -47,6 +51,9 @@ export async function startReconciler(
       stateDir: tempDir("gg-reconciler-"),
       opsListen: "127.0.0.1:0",
       identity: "reconciler-test",
+      // The tests' repositories are file:// ones on this machine.
+      allowFileUrls: true,
+      ...flags,
     },
     env: configEnv,
     hostname: "test-host",

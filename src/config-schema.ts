@@ -1,0 +1,91 @@
+/**
+ * The JSON schema of Config (defaults, patterns, limits) and how its errors read. Pure data: no
+ * environment is read here (config.ts is the only reader).
+ */
+import type { ErrorObject } from "ajv";
+import { COMPONENTS, LOG_LEVELS } from "./config-types.js";
+
+const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+const HTTP_URL = "^https?://[^\\s]+$";
+const PATTERN_NAMES: Readonly<Record<string, string>> = {
+  [HTTP_URL]: "an http:// or https:// URL",
+  [DNS_LABEL]: "a DNS-1123 label (lower-case letters, digits and '-', at most 63)",
+  [DNS_SUBDOMAIN]: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
+};
+
+export function schema(): object {
+  const text = (pattern: string, maxLength: number, d: string): object => {
+    return { type: "string", pattern, maxLength, default: d };
+  };
+  const seconds = (d: number): object => ({ type: "integer", minimum: 1, default: d });
+  const listen = (d: string): object => ({ type: "string", format: "host-port", default: d });
+  const closed = (properties: object): object => {
+    return { type: "object", additionalProperties: false, properties, default: {} };
+  };
+  const components = { type: "array", items: { type: "string", enum: COMPONENTS } };
+  const properties = {
+    kubeconfig: { type: "array", items: { type: "string", minLength: 1 }, minItems: 1 },
+    components: { ...components, minItems: 1, uniqueItems: true, default: [...COMPONENTS] },
+    namespace: text(DNS_LABEL, 63, "gitops-guard-system"),
+    webhookListen: listen("0.0.0.0:9443"),
+    opsListen: listen("0.0.0.0:8080"),
+    stateDir: { type: "string", minLength: 1, default: "/var/lib/gitops-guard" },
+    logLevel: { type: "string", enum: LOG_LEVELS, default: "info" },
+    identity: { type: "string", minLength: 1, maxLength: 253 },
+    leaderElection: closed({
+      enabled: { type: "boolean", default: true },
+      leaseName: text(DNS_SUBDOMAIN, 253, "gitops-guard-controller"),
+      leaseDurationSeconds: seconds(15),
+      renewDeadlineSeconds: seconds(10),
+      retryPeriodSeconds: seconds(2),
+    }),
+    impersonate: { type: "boolean" },
+    bitnamiSealedSecrets: { type: "boolean", default: false },
+    unsealThreads: { type: "integer", minimum: 0, maximum: 64, default: 2 },
+    kubeHttp2: { type: "boolean", default: true },
+    auditWebhook: {
+      ...closed({
+        listen: { type: "string", format: "host-port" },
+        certFile: { type: "string", minLength: 1 },
+        keyFile: { type: "string", minLength: 1 },
+        tokenFile: { type: "string", minLength: 1 },
+      }),
+      // Served only with TLS and a token: audit events decide who is named in the journal.
+      dependencies: { listen: ["certFile", "keyFile", "tokenFile"] },
+    },
+    sopsKms: closed({
+      endpoint: { type: "string", pattern: HTTP_URL },
+      stsEndpoint: { type: "string", pattern: HTTP_URL },
+      ambientCredentials: { type: "boolean", default: false },
+    }),
+    defaultServiceAccount: { type: "string", pattern: DNS_SUBDOMAIN, maxLength: 253 },
+    allowFileUrls: { type: "boolean", default: false },
+    serviceAccounts: closed({
+      reconciler: text(DNS_SUBDOMAIN, 253, "gitops-guard-reconciler"),
+      secrets: text(DNS_SUBDOMAIN, 253, "gitops-guard-secrets"),
+      webhook: text(DNS_SUBDOMAIN, 253, "gitops-guard-webhook"),
+    }),
+  };
+  const required = ["components", "identity", "impersonate"];
+  return { type: "object", additionalProperties: false, properties, required };
+}
+
+export function describeAjvError(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "enum":
+      return `must be one of ${(params.allowedValues as unknown[]).join(", ")}`;
+    case "uniqueItems":
+      return "must not name an item twice";
+    case "minLength":
+    case "minItems":
+      return "must not be empty";
+    case "format":
+      return "must be host:port with a port in 0-65535";
+    case "pattern":
+      return `must be ${PATTERN_NAMES[String(params.pattern)] ?? `like ${String(params.pattern)}`}`;
+    default:
+      return error.message ?? "is invalid";
+  }
+}

@@ -63,7 +63,10 @@ function builtin(facts: RequestFacts, context: DecideContext): Decision | undefi
 function identityRule(input: PolicyInput, subject: Subject): Decision | undefined {
   const { facts, policy } = input;
   const exempt = matchIdentity(facts.who, policy.exemptions);
-  if (exempt !== undefined) return allow(subject, "Exempt", `exempt (${exempt})`);
+  if (exempt !== undefined) {
+    // The fields go into the attribution fact the auditor joins to the drift it sees.
+    return allow({ ...subject, fields: facts.changes() }, "Exempt", `exempt (${exempt})`);
+  }
   const reconciler = matchIdentity(facts.who, policy.reconcilers);
   if (reconciler !== undefined) return allow(subject, "Reconciler", `reconciler (${reconciler})`);
   const gitSync = input.context.gitSyncWriter?.(facts.who.username, facts.ref);

@@ -21,7 +21,19 @@ import type { AdmissionRequest } from "./review-types.js";
 export const REPORTING_CONTROLLER = EVENT_REPORTERS.admission;
 export const EVENT_ANNOTATIONS = ADMISSION_EVENT_ANNOTATIONS;
 const NOTE_MAX = 1024;
-const EVENT_REASONS: ReadonlySet<string> = new Set(["BreakGlass", "BreakGlassEnded", "AuditMode"]);
+/**
+ * Allowed writes by someone who is not a reconciler, to an object a policy guards: the auditor
+ * needs a fact to name who made the drift it will see (most clusters have no audit webhook).
+ */
+const FACT_REASONS: ReadonlySet<string> = new Set([
+  "BreakGlass",
+  "BreakGlassEnded",
+  "AuditMode",
+  "Exempt",
+  "ScaleSubresource",
+]);
+/** Allowed because no policy guards it, yet a GitSync applied it: the auditor watches it too. */
+const INVENTORY_FACT_REASONS: ReadonlySet<string> = new Set(["NotGuarded", "NoPolicy"]);
 /**
  * Denials a GuardPolicy made (Audit mode turns them into AuditMode allows). InternalError is
  * not one: it is the webhook failing, counted in admission_review_failures_total.
@@ -48,8 +60,20 @@ export function isPolicyDenial(decision: Decision): boolean {
  */
 export function wantsEvent(decision: Decision, request: AdmissionRequest): boolean {
   return (
-    request.dryRun !== true && (EVENT_REASONS.has(decision.reason) || isPolicyDenial(decision))
+    request.dryRun !== true && (isAttributionFact(decision, request) || isPolicyDenial(decision))
   );
+}
+
+/**
+ * An allowed out-of-band write the auditor may see as drift: its Event names the user. Status
+ * and other subresources change no field Git sets (scale does: /spec/replicas).
+ */
+export function isAttributionFact(decision: Decision, request: AdmissionRequest): boolean {
+  if (decision.effect === "deny") return false;
+  const sub = request.subResource ?? "";
+  if (sub !== "" && sub !== "scale") return false;
+  if (FACT_REASONS.has(decision.reason)) return true;
+  return INVENTORY_FACT_REASONS.has(decision.reason) && decision.location !== undefined;
 }
 
 function noteText(decision: Decision, request: AdmissionRequest): string {
@@ -60,9 +84,11 @@ function noteText(decision: Decision, request: AdmissionRequest): string {
     const by = decision.policy === undefined ? "" : ` by GuardPolicy ${decision.policy}`;
     return `${decision.reason}: ${who} was denied ${what}${by}.`;
   }
-  return glass === undefined
+  if (glass !== undefined)
+    return `${decision.reason}: ${who}, reason "${glass.reason}", until ${glass.expires}: ${what}.`;
+  return decision.reason === "AuditMode"
     ? `${decision.reason}: ${who} made an out-of-band change (${what}) that ${decision.wouldDeny ?? "Enforce"} mode would deny.`
-    : `${decision.reason}: ${who}, reason "${glass.reason}", until ${glass.expires}: ${what}.`;
+    : `${decision.reason}: ${who} made an out-of-band change (${what}), allowed: ${decision.message}.`;
 }
 
 function note(decision: Decision, request: AdmissionRequest): string {

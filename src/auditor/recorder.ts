@@ -80,6 +80,7 @@ export class DriftRecorder {
       type: reason === undefined ? "drift-detected" : "break-glass",
       object: journalObject(object),
       ...(attribution.user === undefined ? {} : { user: attribution.user }),
+      userSource: attribution.source,
       fieldManagers: attribution.fieldManagers,
       diff: safeDiff(object, input.changes),
       ...originFields(input.origin),

@@ -121,7 +121,7 @@ describe("changedManagers", () => {
 describe("attribute", () => {
   it("is unattributed without facts, but keeps the field managers", () => {
     expect(attribute(input())).toEqual({
-      source: "none",
+      source: "managedFields",
       fieldManagers: ["kubectl-edit (Update)"],
     });
   });
@@ -162,7 +162,7 @@ describe("attribute", () => {
   it("falls back to the admission Event's user", () => {
     const result = attribute(input({ admission: [admissionFact()] }));
     expect(result.user?.username).toBe("bob");
-    expect(result.source).toBe("admission-event");
+    expect(result.source).toBe("admission");
   });
 
   it("uses the observation window when the API server recorded no write time", () => {
@@ -197,7 +197,7 @@ describe("isReconcilerChange", () => {
   });
 
   it("without a user, only an Apply by the product's field manager alone", () => {
-    const none = { source: "none", fieldManagers: [] } as const;
+    const none = { source: "managedFields", fieldManagers: [] } as const;
     expect(isReconcilerChange(none, apply, identities)).toBe(true);
     expect(
       isReconcilerChange(none, [...apply, { manager: "kubectl", operation: "Update" }], identities),

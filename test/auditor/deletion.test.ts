@@ -94,7 +94,7 @@ describe("attributing a deletion", () => {
     );
     expect(attributed).toMatchObject({ source: "audit-webhook", user: { username: "carol" } });
     expect(attribute(input([fact("update", T0 + 9000)]))).toEqual({
-      source: "none",
+      source: "managedFields",
       fieldManagers: [],
     });
   });

@@ -1,7 +1,11 @@
 import type { AdmissionFact, AuditFact, ObjectKey, UserFact } from "./facts.js";
 import { latestWrite, type ManagerChange } from "./managed-fields.js";
 
-export type AttributionSource = "audit-webhook" | "admission-event" | "none";
+/**
+ * Where a record's user came from: the API server's audit webhook, the admission webhook's
+ * fact (its Event), or nobody (only the field managers of managedFields are known).
+ */
+export type AttributionSource = "audit-webhook" | "admission" | "managedFields";
 
 /** Who made a change, as far as the auditor can tell. */
 export interface Attribution {
@@ -111,9 +115,9 @@ export function attribute(input: AttributeInput): Attribution {
     return { user: audit.user, source: "audit-webhook", fieldManagers, ...glass };
   }
   if (admission !== undefined) {
-    return { user: admission.user, source: "admission-event", fieldManagers, ...glass };
+    return { user: admission.user, source: "admission", fieldManagers, ...glass };
   }
-  return { source: "none", fieldManagers };
+  return { source: "managedFields", fieldManagers };
 }
 
 /** The identities whose changes are Git changes (the reconciler, policy reconcilers). */

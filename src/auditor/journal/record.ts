@@ -36,6 +36,8 @@ export interface JournalEntry {
   readonly type: JournalType;
   readonly object?: JournalObject;
   readonly user?: { readonly username: string; readonly groups: readonly string[] };
+  /** Where user came from (drift records): admission, audit-webhook, or managedFields only. */
+  readonly userSource?: "admission" | "audit-webhook" | "managedFields";
   readonly fieldManagers?: readonly string[];
   readonly diff?: readonly FieldChange[];
   readonly gitSync?: { readonly namespace: string; readonly name: string };

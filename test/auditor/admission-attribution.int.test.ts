@@ -1,0 +1,156 @@
+/**
+ * Who changed it, without an audit webhook: the admission webhook turns every allowed
+ * out-of-band write it judges (an exempt admin, a break-glass) into a fact, an Event naming the
+ * user, and the auditor joins it to the drift it sees. On the real API server, with no audit
+ * webhook configured.
+ */
+import { describe, expect, it } from "vitest";
+import type { JournalRecord } from "../../src/auditor/journal/record.js";
+import { FIELD_MANAGER } from "../../src/kube/client.js";
+import { createPolicy, kubectl, readyOf, startAdmission } from "../admission/harness.js";
+import { clientAs, eventually, testNamespace } from "../envtest/context.js";
+import { gitSyncWithInventory, ownedConfigMap, ref, startAuditor } from "./harness.js";
+
+const GUARD_CONFIGMAPS = {
+  match: { resources: [{ apiGroups: [""], kinds: ["ConfigMap"] }] },
+  // The admin (system:masters) and alice may change them: allowed, and still named.
+  exemptions: { users: ["envtest-admin", "alice"] },
+};
+
+function drifts(records: readonly JournalRecord[], ns: string): JournalRecord[] {
+  return records.filter((r) => r.type === "drift-detected" && r.object?.namespace === ns);
+}
+
+async function guarded(ns: string, names: readonly string[]): Promise<void> {
+  const reconciler = clientAs("reconciler");
+  const objects = names.map((name) => ownedConfigMap(ns, name));
+  for (const obj of objects) await reconciler.apply(obj, { fieldManager: FIELD_MANAGER });
+  await gitSyncWithInventory(ns, objects);
+}
+
+/** Waits until the webhook judges requests in ns: bob (not exempt) is denied. */
+async function webhookServing(ns: string, name: string): Promise<void> {
+  await eventually("the webhook to judge requests", async () => {
+    const r = await kubectl("bob", [
+      "label",
+      "configmap",
+      name,
+      "-n",
+      ns,
+      "probe=1",
+      "--dry-run=server",
+    ]);
+    return r.code !== 0 && r.stderr.includes("managed from Git");
+  });
+}
+
+describe("attribution from the admission webhook (no audit webhook)", () => {
+  it("names the exempt admin in each of 20 out-of-band edits, source admission", async () => {
+    const ns = await testNamespace("attr");
+    const names = Array.from({ length: 20 }, (_, i) => `cm-${String(i)}`);
+    await guarded(ns, names);
+    const auditor = await startAuditor();
+    await startAdmission(ns);
+    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
+    await eventually(
+      "the policy Ready",
+      async () => (await readyOf(policy))?.["status"] === "True",
+    );
+    await webhookServing(ns, "cm-0");
+
+    const admin = clientAs("admin");
+    for (const name of names) {
+      await admin.mergePatch(
+        ref(ns, name),
+        { data: { LOG_LEVEL: "debug" } },
+        { fieldManager: "kubectl-edit" },
+      );
+    }
+    await eventually("20 drift records", () => drifts(auditor.records(), ns).length === 20);
+    const records = drifts(auditor.records(), ns);
+    expect(new Set(records.map((r) => r.object?.name))).toEqual(new Set(names));
+    for (const record of records) {
+      expect(record.user?.username).toBe("envtest-admin");
+      expect(record.user?.groups).toContain("system:masters");
+      expect(record.userSource).toBe("admission");
+      expect(record.diff).toEqual([
+        { path: "/data/LOG_LEVEL", op: "replace", from: "info", to: "debug" },
+      ]);
+      expect(record.message).toContain("by envtest-admin (from admission)");
+    }
+    const metrics = await auditor.metrics.text();
+    expect(metrics).not.toContain(
+      `gitops_guard_drift_unattributed_total{kind="ConfigMap",namespace="${ns}"}`,
+    );
+  });
+
+  it("names the right person when two edit two objects at the same moment", async () => {
+    const ns = await testNamespace("attr2");
+    await guarded(ns, ["a", "b"]);
+    const auditor = await startAuditor();
+    await startAdmission(ns);
+    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
+    await eventually(
+      "the policy Ready",
+      async () => (await readyOf(policy))?.["status"] === "True",
+    );
+    await webhookServing(ns, "a");
+
+    await Promise.all([
+      clientAs("admin").mergePatch(
+        ref(ns, "a"),
+        { data: { LOG_LEVEL: "debug" } },
+        { fieldManager: "kubectl-edit" },
+      ),
+      clientAs("alice").mergePatch(
+        ref(ns, "b"),
+        { data: { LOG_LEVEL: "trace" } },
+        { fieldManager: "kubectl-edit" },
+      ),
+    ]);
+    await eventually("both drift records", () => drifts(auditor.records(), ns).length === 2);
+    const byName = new Map(drifts(auditor.records(), ns).map((r) => [r.object?.name, r]));
+    expect(byName.get("a")?.user?.username).toBe("envtest-admin");
+    expect(byName.get("b")?.user?.username).toBe("alice");
+    expect(byName.get("b")?.userSource).toBe("admission");
+  });
+
+  it("makes no fact of a dry run", async () => {
+    const ns = await testNamespace("attr3");
+    await guarded(ns, ["a"]);
+    await startAdmission(ns);
+    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
+    await eventually(
+      "the policy Ready",
+      async () => (await readyOf(policy))?.["status"] === "True",
+    );
+    await webhookServing(ns, "a");
+    const dry = await kubectl("alice", [
+      "label",
+      "configmap",
+      "a",
+      "-n",
+      ns,
+      "dry=1",
+      "--dry-run=server",
+    ]);
+    expect(dry.code, dry.stderr).toBe(0);
+    // The real edit after it makes one fact: the dry run, judged first, made none.
+    const real = await kubectl("alice", ["label", "configmap", "a", "-n", ns, "real=1"]);
+    expect(real.code, real.stderr).toBe(0);
+    const facts = async (): Promise<string[]> => {
+      const { items } = await clientAs("admin").list<
+        { metadata: { annotations?: Record<string, string> } } & {
+          reason?: string;
+          kind: string;
+          apiVersion: string;
+        }
+      >({ apiVersion: "events.k8s.io/v1", kind: "Event" }, { namespace: ns });
+      return items
+        .filter((e) => e.reason === "Exempt")
+        .map((e) => e.metadata.annotations?.["gitops-guard.io/changed-fields"] ?? "");
+    };
+    await eventually("the real edit's fact", async () => (await facts()).length > 0);
+    expect(await facts()).toEqual([JSON.stringify(["/metadata/labels/real"])]);
+  });
+});

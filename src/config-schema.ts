@@ -8,17 +8,23 @@ import { COMPONENTS, LOG_LEVELS } from "./config-types.js";
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 const HTTP_URL = "^https?://[^\\s]+$";
+// Timers hold at most 2^31-1 ms (about 24 days); a longer one would fire at once.
+const DAY_SECONDS = 86_400;
 const PATTERN_NAMES: Readonly<Record<string, string>> = {
   [HTTP_URL]: "an http:// or https:// URL",
   [DNS_LABEL]: "a DNS-1123 label (lower-case letters, digits and '-', at most 63)",
   [DNS_SUBDOMAIN]: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
 };
 
+function count(minimum: number, maximum: number, d: number): object {
+  return { type: "integer", minimum, maximum, default: d };
+}
+
 export function schema(): object {
   const text = (pattern: string, maxLength: number, d: string): object => {
     return { type: "string", pattern, maxLength, default: d };
   };
-  const seconds = (d: number): object => ({ type: "integer", minimum: 1, default: d });
+  const seconds = (d: number): object => count(1, DAY_SECONDS, d);
   const listen = (d: string): object => ({ type: "string", format: "host-port", default: d });
   const closed = (properties: object): object => {
     return { type: "object", additionalProperties: false, properties, default: {} };
@@ -42,7 +48,7 @@ export function schema(): object {
     }),
     impersonate: { type: "boolean" },
     bitnamiSealedSecrets: { type: "boolean", default: false },
-    unsealThreads: { type: "integer", minimum: 0, maximum: 64, default: 2 },
+    unsealThreads: count(0, 64, 2),
     kubeHttp2: { type: "boolean", default: true },
     auditWebhook: {
       ...closed({
@@ -66,13 +72,33 @@ export function schema(): object {
       secrets: text(DNS_SUBDOMAIN, 253, "gitops-guard-secrets"),
       webhook: text(DNS_SUBDOMAIN, 253, "gitops-guard-webhook"),
     }),
+    reconciler: closed({
+      workers: count(1, 64, 4),
+      gitTimeoutSeconds: seconds(120),
+      // A loop takes at least two heals; the tracker keeps this many heals per object.
+      healLoopThreshold: count(2, 100, 3),
+      healLoopWindowSeconds: seconds(60),
+      healBackoffSeconds: seconds(2),
+      healBackoffCapSeconds: seconds(300),
+    }),
+    secrets: closed({
+      workers: count(1, 64, 8),
+      // Ten years at most; 0 turns renewal off.
+      keyRenewPeriodHours: count(0, 87_600, 720),
+    }),
+    watchNamespace: { type: "string", pattern: DNS_LABEL, maxLength: 63 },
   };
   const required = ["components", "identity", "impersonate"];
   return { type: "object", additionalProperties: false, properties, required };
 }
 
+// Number limits read as words: "must be at least 1" rather than ajv's "must be >= 1".
+const LIMIT_WORDS: Readonly<Record<string, string>> = { minimum: "least", maximum: "most" };
+
 export function describeAjvError(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
+  const limit = LIMIT_WORDS[error.keyword];
+  if (limit !== undefined) return `must be at ${limit} ${String(params.limit)}`;
   switch (error.keyword) {
     case "enum":
       return `must be one of ${(params.allowedValues as unknown[]).join(", ")}`;

@@ -28,6 +28,28 @@ export interface AuditWebhookConfig {
   readonly tokenFile?: string;
 }
 
+/** The GitOps reconciler's settings (seconds here; the component takes milliseconds). */
+export interface ReconcilerConfig {
+  /** GitSyncs reconciled at once (one GitSync is never reconciled twice at once). */
+  readonly workers: number;
+  /** How long one git command (fetch, clone) may take. */
+  readonly gitTimeoutSeconds: number;
+  /** Heals undone by the same other field manager within healLoopWindowSeconds that make a fight. */
+  readonly healLoopThreshold: number;
+  readonly healLoopWindowSeconds: number;
+  /** The first wait between heals in a fight, doubling with each further heal up to the cap. */
+  readonly healBackoffSeconds: number;
+  readonly healBackoffCapSeconds: number;
+}
+
+/** The SealedSecrets controller's settings. */
+export interface SecretsConfig {
+  /** SealedSecrets reconciled at once (different SealedSecrets). */
+  readonly workers: number;
+  /** A new sealing key this long after the newest became current; 0 disables renewal. */
+  readonly keyRenewPeriodHours: number;
+}
+
 /** How the reconciler reaches AWS KMS for SOPS files (the CLI reads AWS's own variables). */
 export interface SopsKmsConfig {
   /** KMS endpoint URL (an emulator, a VPC endpoint); absent: AWS's own. */
@@ -74,6 +96,10 @@ export interface Config {
   readonly defaultServiceAccount?: string;
   /** GitSyncs may name file:// repositories (the controller's own disk): tests and demos only. */
   readonly allowFileUrls: boolean;
+  readonly reconciler: ReconcilerConfig;
+  readonly secrets: SecretsConfig;
+  /** The one namespace the secrets controller watches; absent: all namespaces. */
+  readonly watchNamespace?: string;
 }
 
 /** Option values the CLI parsed (commander's opts(), only those given on the command line). */

@@ -21,6 +21,8 @@ export {
   type Config,
   type LeaderElectionConfig,
   type LogLevel,
+  type ReconcilerConfig,
+  type SecretsConfig,
   type ServiceAccountsConfig,
   type SopsKmsConfig,
 } from "./config-types.js";
@@ -82,6 +84,15 @@ const SETTINGS: readonly Setting[] = [
   { path: ["sopsKms", "ambientCredentials"] },
   { path: ["defaultServiceAccount"], flag: "defaultServiceAccount" },
   { path: ["allowFileUrls"], flag: "allowFileUrls" },
+  { path: ["reconciler", "workers"], flag: "reconcilerWorkers" },
+  { path: ["reconciler", "gitTimeoutSeconds"], flag: "gitTimeoutSeconds" },
+  { path: ["reconciler", "healLoopThreshold"], flag: "healLoopThreshold" },
+  { path: ["reconciler", "healLoopWindowSeconds"], flag: "healLoopWindowSeconds" },
+  { path: ["reconciler", "healBackoffSeconds"], flag: "healBackoffSeconds" },
+  { path: ["reconciler", "healBackoffCapSeconds"], flag: "healBackoffCapSeconds" },
+  { path: ["secrets", "workers"], flag: "secretsWorkers" },
+  { path: ["secrets", "keyRenewPeriodHours"], flag: "keyRenewPeriodHours" },
+  { path: ["watchNamespace"], flag: "watchNamespace" },
 ];
 
 /** GITOPS_GUARD_<FIELD> for a Config path: leaderElection.leaseName -> LEADER_ELECTION_LEASE_NAME. */
@@ -209,24 +220,32 @@ function problem(field: string, given: Given | undefined, rule: string): ConfigP
   return { field, source, message: `${field}${shown} (from ${source}) ${rule}` };
 }
 
-// The lease timing rules client-go enforces: renewDeadline < leaseDuration, retryPeriod < renewDeadline.
-const LEASE_ORDER = [
-  ["renewDeadlineSeconds", "leaseDurationSeconds"],
-  ["retryPeriodSeconds", "renewDeadlineSeconds"],
+/**
+ * Limits between two fields: the lease timing rules client-go enforces (renewDeadline <
+ * leaseDuration, retryPeriod < renewDeadline), and a heal backoff no longer than its cap.
+ */
+const ORDER_RULES = [
+  ["leaderElection.renewDeadlineSeconds", "leaderElection.leaseDurationSeconds", "less than"],
+  ["leaderElection.retryPeriodSeconds", "leaderElection.renewDeadlineSeconds", "less than"],
+  ["reconciler.healBackoffSeconds", "reconciler.healBackoffCapSeconds", "at most"],
 ] as const;
 
-function leaseProblems(
+function valueAt(raw: Record<string, unknown>, path: string): unknown {
+  const [head = "", leaf = ""] = path.split(".");
+  return (raw[head] as Record<string, unknown> | undefined)?.[leaf];
+}
+
+function orderProblems(
   raw: Record<string, unknown>,
   given: ReadonlyMap<string, Given>,
 ): ConfigProblem[] {
-  const lease = (raw.leaderElection ?? {}) as Record<string, unknown>;
-  return LEASE_ORDER.flatMap(([shorter, longer]) => {
-    const [value, limit] = [lease[shorter], lease[longer]];
-    if (typeof value !== "number" || typeof limit !== "number" || value < limit) return [];
-    const [field, other] = [`leaderElection.${shorter}`, `leaderElection.${longer}`];
+  return ORDER_RULES.flatMap(([field, other, relation]) => {
+    const [value, limit] = [valueAt(raw, field), valueAt(raw, other)];
+    if (typeof value !== "number" || typeof limit !== "number") return [];
+    if (relation === "less than" ? value < limit : value <= limit) return [];
     // Either side may be the one the user got wrong, so the message gives both sources.
     const limitSource = given.get(other)?.source ?? "default";
-    const rule = `must be less than ${other} (${limit} from ${limitSource})`;
+    const rule = `must be ${relation} ${other} (${limit} from ${limitSource})`;
     return [problem(field, given.get(field), rule)];
   });
 }
@@ -261,7 +280,7 @@ export function loadConfig(input: LoadConfigInput): Config {
   const problems = dedupe([
     ...unknownInputs(input),
     ...schemaProblems,
-    ...leaseProblems(raw, given),
+    ...orderProblems(raw, given),
   ]);
   if (!valid || problems.length > 0) {
     throw new GuardError(

@@ -56,6 +56,15 @@ describe("loadConfig defaults", () => {
         secrets: "gitops-guard-secrets",
         webhook: "gitops-guard-webhook",
       },
+      reconciler: {
+        workers: 4,
+        gitTimeoutSeconds: 120,
+        healLoopThreshold: 3,
+        healLoopWindowSeconds: 60,
+        healBackoffSeconds: 2,
+        healBackoffCapSeconds: 300,
+      },
+      secrets: { workers: 8, keyRenewPeriodHours: 720 },
     });
   });
 

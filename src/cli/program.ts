@@ -98,6 +98,27 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
       "--allow-file-urls",
       "let GitSyncs read file:// repositories on the controller's disk (UNSAFE: tests and demos only)",
     )
+    .option("--reconciler-workers <n>", "GitSyncs reconciled at once (default 4)")
+    .option("--git-timeout-seconds <s>", "how long one git fetch or clone may take (default 120)")
+    .option(
+      "--heal-loop-threshold <n>",
+      "heals undone by one other field manager within the window that make a heal loop (default 3)",
+    )
+    .option("--heal-loop-window-seconds <s>", "the heal-loop window (default 60)")
+    .option(
+      "--heal-backoff-seconds <s>",
+      "in a heal loop, the first wait before healing again, doubling per heal (default 2)",
+    )
+    .option("--heal-backoff-cap-seconds <s>", "the longest wait in a heal loop (default 300)")
+    .option("--secrets-workers <n>", "SealedSecrets reconciled at once (default 8)")
+    .option(
+      "--key-renew-period-hours <h>",
+      "a new sealing key this long after the newest (default 720); 0: never",
+    )
+    .option(
+      "--watch-namespace <name>",
+      "the secrets controller watches only this namespace (default all)",
+    )
     .addHelpText("after", environmentHelp)
     .action(async (_options: unknown, command: Command) => {
       const flags = explicitFlags(command);

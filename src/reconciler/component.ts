@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { ComponentContext } from "../component-context.js";
+import type { ReconcilerConfig } from "../config.js";
 import { errorMessage } from "../errors.js";
 import { Informer } from "../kube/informer.js";
 import { keyOf } from "../kube/objects.js";
@@ -20,7 +21,11 @@ import { reconcileGitSync, type ReconcileContext } from "./reconcile.js";
 import { SelfHealer } from "./selfheal/controller.js";
 import type { SyncEnvironment } from "./sync.js";
 
-/** Settings that are not (yet) in Config; the defaults suit the container image. */
+/**
+ * The reconciler's settings. workers, gitTimeoutMs and the heal-loop ones default to Config's
+ * `reconciler` settings (reconcilerOptions); the others are not in Config, and their defaults
+ * suit the container image.
+ */
 export interface ReconcilerOptions {
   /** The kustomize binary: a path, or a name found on searchPath. Default "kustomize". */
   readonly kustomize?: string;
@@ -83,6 +88,26 @@ export const RECONCILER_DEFAULTS: Required<ReconcilerOptions> = {
   healBackoffCapMs: 300_000,
   pushSecretName: "gitops-guard-push",
 };
+
+/**
+ * The settings a component runs with: explicit options (tests), then Config's reconciler
+ * settings (seconds there), then RECONCILER_DEFAULTS. Pure.
+ */
+export function reconcilerOptions(
+  config: ReconcilerConfig,
+  options: ReconcilerOptions = {},
+): Required<ReconcilerOptions> {
+  return {
+    ...RECONCILER_DEFAULTS,
+    workers: config.workers,
+    gitTimeoutMs: config.gitTimeoutSeconds * 1000,
+    healLoopThreshold: config.healLoopThreshold,
+    healLoopWindowMs: config.healLoopWindowSeconds * 1000,
+    healBackoffMs: config.healBackoffSeconds * 1000,
+    healBackoffCapMs: config.healBackoffCapSeconds * 1000,
+    ...options,
+  };
+}
 
 function changedSpec(obj: GitSyncObject, old: GitSyncObject | undefined): boolean {
   return (
@@ -200,7 +225,7 @@ export function createReconcilerComponent(
       ctx.logger.warn({ err: errorMessage(err), attempt }, "gitsync informer restarting");
     },
   });
-  const o: Required<ReconcilerOptions> = { ...RECONCILER_DEFAULTS, ...options };
+  const o = reconcilerOptions(ctx.config.reconciler, options);
   const env = syncEnvironment(ctx, o);
   const metrics = new GitSyncMetrics(reconcilerMetrics(ctx.metrics.registry));
   // Fresh memory for every leadership term: another leader may have synced meanwhile.

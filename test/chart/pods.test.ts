@@ -94,6 +94,45 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     );
   });
 
+  it("sets workers, key renewal, the watched namespace and the heal-loop backoff on the controller only", async () => {
+    const byDefault = await configOf(controller);
+    expect(byDefault.reconciler).toEqual({
+      workers: 4,
+      gitTimeoutSeconds: 120,
+      healLoopThreshold: 3,
+      healLoopWindowSeconds: 60,
+      healBackoffSeconds: 2,
+      healBackoffCapSeconds: 300,
+    });
+    expect(byDefault.secrets).toEqual({ workers: 8, keyRenewPeriodHours: 720 });
+    expect(byDefault.watchNamespace).toBeUndefined();
+    const values = {
+      controller: { secretsWorkers: 2, keyRenewPeriodHours: 0, watchNamespace: "team-a" },
+      reconciler: {
+        workers: 8,
+        gitTimeoutSeconds: 600,
+        healLoop: { threshold: 5, windowSeconds: 120, backoffSeconds: 10, backoffCapSeconds: 1800 },
+      },
+    };
+    const set = render({ release: "gitops-guard", namespace: "gitops-guard-system", values });
+    const config = await configOf(find(set, "Deployment", "gitops-guard-controller"));
+    expect(config.reconciler).toEqual({
+      workers: 8,
+      gitTimeoutSeconds: 600,
+      healLoopThreshold: 5,
+      healLoopWindowSeconds: 120,
+      healBackoffSeconds: 10,
+      healBackoffCapSeconds: 1800,
+    });
+    expect(config.secrets).toEqual({ workers: 2, keyRenewPeriodHours: 0 });
+    expect(config.watchNamespace).toBe("team-a");
+    const names = podOf(find(set, "Deployment", "gitops-guard-webhook")).containers[0]!.env.map(
+      (v) => v.name,
+    );
+    const componentSetting = /^GITOPS_GUARD_(RECONCILER_|SECRETS_|WATCH_NAMESPACE)/;
+    expect(names.filter((n) => componentSetting.test(n))).toEqual([]);
+  });
+
   it("names every account and the Lease after another release, so two never collide", async () => {
     const other = render({ release: "edge", namespace: "guard" });
     const config = await configOf(find(other, "Deployment", "edge-gitops-guard-controller"));

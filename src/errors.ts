@@ -96,6 +96,11 @@ export const ErrorCodes = {
   SECRETS_WRITE_FAILED: "GG_SECRETS_WRITE_FAILED",
   SECRETS_NO_KEY: "GG_SECRETS_NO_KEY",
   SECRETS_REQUEST_INVALID: "GG_SECRETS_REQUEST_INVALID",
+  // the ops port's readers (src/http/delegated-auth.ts, audit --server)
+  OPS_UNAUTHENTICATED: "GG_OPS_UNAUTHENTICATED",
+  OPS_FORBIDDEN: "GG_OPS_FORBIDDEN",
+  OPS_AUTH_UNAVAILABLE: "GG_OPS_AUTH_UNAVAILABLE",
+  JOURNAL_ACCESS_DENIED: "GG_JOURNAL_ACCESS_DENIED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

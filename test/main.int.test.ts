@@ -6,6 +6,7 @@ import { createServices, run, runComponents } from "../src/main.js";
 import type { Component } from "../src/runtime/component.js";
 import { clientAs, envtest, eventually, testNamespace } from "./envtest/context.js";
 import { sink } from "./helpers/log-sink.js";
+import { bearer, opsReaderToken } from "./helpers/ops-access.js";
 
 function configFor(namespace: string): Config {
   return loadConfig({
@@ -75,7 +76,10 @@ describe("gitops-guard run against the real API server", () => {
       async () => opsUrl !== "" && (await fetch(`${opsUrl}/readyz`)).status === 200,
     );
     expect(await (await fetch(`${opsUrl}/healthz`)).text()).toBe("ok");
-    const metrics = await (await fetch(`${opsUrl}/metrics`)).text();
+    // /metrics asks the API server who the caller is (test/http/ops-auth.int.test.ts).
+    expect((await fetch(`${opsUrl}/metrics`)).status).toBe(401);
+    const headers = bearer(await opsReaderToken(ns));
+    const metrics = await (await fetch(`${opsUrl}/metrics`, { headers })).text();
     expect(metrics).toContain(
       `gitops_guard_leader_is_leader{lease="${config.leaderElection.leaseName}"} 1`,
     );

@@ -1,16 +1,47 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChainHead, JournalRecord } from "../auditor/journal/record.js";
 import type { JournalQuery } from "../auditor/journal/store.js";
-import { ErrorCodes, GuardError } from "../errors.js";
+import type { Environment } from "../config.js";
+import { ErrorCodes, GuardError, isGuardError } from "../errors.js";
 import type { AuditListFlags, AuditSourceFlags } from "./audit.js";
-import { openJournalSource } from "./audit-source.js";
+import { openJournalSource, type CredentialsLoader } from "./audit-source.js";
+import { kubeconfigFiles } from "./kubeconfig.js";
 import type { CliOutput } from "./program.js";
 
-function sourceOf(flags: AuditSourceFlags): ReturnType<typeof openJournalSource> {
+/** What the audit commands take from outside: where output goes, and the environment. */
+export interface AuditDeps {
+  readonly out: CliOutput;
+  readonly env: Environment;
+}
+
+/**
+ * The reader's credentials for --server, found as kubectl finds them: --kubeconfig, else
+ * KUBECONFIG, else ~/.kube/config, else the pod's service account. No kubeconfig at all means
+ * no credentials (the server then says it wants a token); one named and unreadable is an error.
+ */
+function credentialsOf(flags: AuditSourceFlags, env: Environment): CredentialsLoader {
+  return async () => {
+    let files: readonly string[] | undefined;
+    try {
+      files = kubeconfigFiles(flags.kubeconfig, env);
+    } catch (err: unknown) {
+      if (isGuardError(err, ErrorCodes.KUBECONFIG_INVALID)) return undefined;
+      throw err;
+    }
+    const named = (flags.kubeconfig ?? "") !== "" || (env.KUBECONFIG ?? "") !== "";
+    if (!named && files?.every((file) => !existsSync(file)) === true) return undefined;
+    const { bearerCredentials } = await import("../kube/bearer-credentials.js");
+    return bearerCredentials(files);
+  };
+}
+
+function sourceOf(flags: AuditSourceFlags, env: Environment): ReturnType<typeof openJournalSource> {
   return openJournalSource({
     ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
-    ...(flags.server === undefined ? {} : { server: flags.server }),
+    ...(flags.server === undefined
+      ? {}
+      : { server: flags.server, credentials: credentialsOf(flags, env) }),
   });
 }
 
@@ -76,8 +107,8 @@ function whoOf(r: JournalRecord): string {
   return managers.length === 0 ? "-" : managers.join(",");
 }
 
-export async function runList(flags: AuditListFlags, out: CliOutput): Promise<void> {
-  const source = sourceOf(flags);
+export async function runList(flags: AuditListFlags, { out, env }: AuditDeps): Promise<void> {
+  const source = sourceOf(flags, env);
   try {
     const { items } = await source.page(queryOf(flags));
     out.writeOut(
@@ -92,11 +123,11 @@ export async function runList(flags: AuditListFlags, out: CliOutput): Promise<vo
 
 export async function runTail(
   flags: AuditSourceFlags & { lines: string; interval: string },
-  out: CliOutput,
+  { out, env }: AuditDeps,
 ): Promise<void> {
   const lines = whole("--lines", flags.lines) ?? 10;
   const intervalMs = (whole("--interval", flags.interval) ?? 2) * 1000;
-  const source = sourceOf(flags);
+  const source = sourceOf(flags, env);
   const stop = new AbortController();
   process.once("SIGINT", () => {
     stop.abort();
@@ -133,9 +164,9 @@ function readAnchor(file: string): ChainHead {
 
 export async function runVerify(
   flags: AuditSourceFlags & { anchor?: string },
-  out: CliOutput,
+  { out, env }: AuditDeps,
 ): Promise<void> {
-  const source = sourceOf(flags);
+  const source = sourceOf(flags, env);
   try {
     const result = await source.verify(
       flags.anchor === undefined ? undefined : readAnchor(flags.anchor),
@@ -154,8 +185,8 @@ export async function runVerify(
   }
 }
 
-export async function runExport(flags: AuditSourceFlags, out: CliOutput): Promise<void> {
-  const source = sourceOf(flags);
+export async function runExport(flags: AuditSourceFlags, { out, env }: AuditDeps): Promise<void> {
+  const source = sourceOf(flags, env);
   try {
     let afterSeq = 0;
     let head: ChainHead = { seq: 0, hash: "0".repeat(64) };

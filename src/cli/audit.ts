@@ -8,6 +8,7 @@ import type { CliOutput, ProgramDeps } from "./program.js";
 export interface AuditSourceFlags {
   readonly stateDir?: string;
   readonly server?: string;
+  readonly kubeconfig?: string;
 }
 
 export interface AuditListFlags extends AuditSourceFlags {
@@ -21,19 +22,22 @@ export interface AuditListFlags extends AuditSourceFlags {
   readonly output: "table" | "json";
 }
 
-function outputOf(deps: ProgramDeps): CliOutput {
-  return (
-    deps.output ?? {
-      writeOut: (text) => process.stdout.write(text),
-      writeErr: (text) => process.stderr.write(text),
-    }
-  );
+function auditDeps(deps: ProgramDeps): { out: CliOutput; env: ProgramDeps["env"] } {
+  const out = deps.output ?? {
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+  };
+  return { out, env: deps.env };
 }
 
 function withSource(command: Command): Command {
   return command
     .option("--state-dir <dir>", "the service's state directory (holds journal.db)")
-    .option("--server <url>", "the ops server, e.g. http://127.0.0.1:8080");
+    .option("--server <url>", "the ops server, e.g. http://127.0.0.1:8080 (kubectl port-forward)")
+    .option(
+      "--kubeconfig <file>",
+      "with --server: whose bearer token to send (default: KUBECONFIG, ~/.kube/config)",
+    );
 }
 
 function withFilters(command: Command): Command {
@@ -60,7 +64,7 @@ export function addAuditCommand(program: Command, deps: ProgramDeps): void {
     withSource(audit.command("list").description("List journal records, oldest first.")),
   ).action(async (flags: AuditListFlags) => {
     const { runList } = await import("./audit-run.js");
-    await runList(flags, outputOf(deps));
+    await runList(flags, auditDeps(deps));
   });
   withSource(
     audit
@@ -71,7 +75,7 @@ export function addAuditCommand(program: Command, deps: ProgramDeps): void {
     .option("--interval <seconds>", "how often to look for new records", "2")
     .action(async (flags: AuditSourceFlags & { lines: string; interval: string }) => {
       const { runTail } = await import("./audit-run.js");
-      await runTail(flags, outputOf(deps));
+      await runTail(flags, auditDeps(deps));
     });
   withSource(
     audit
@@ -81,12 +85,12 @@ export function addAuditCommand(program: Command, deps: ProgramDeps): void {
     .option("--anchor <file>", "an export whose last line holds a chain head kept elsewhere")
     .action(async (flags: AuditSourceFlags & { anchor?: string }) => {
       const { runVerify } = await import("./audit-run.js");
-      await runVerify(flags, outputOf(deps));
+      await runVerify(flags, auditDeps(deps));
     });
   withSource(
     audit.command("export").description("Write every record as a JSON line, then the chain head."),
   ).action(async (flags: AuditSourceFlags) => {
     const { runExport } = await import("./audit-run.js");
-    await runExport(flags, outputOf(deps));
+    await runExport(flags, auditDeps(deps));
   });
 }

@@ -15,6 +15,7 @@ import { run } from "../../src/main.js";
 import { envtest, eventually, testNamespace } from "../envtest/context.js";
 import { freePort } from "../envtest/processes.js";
 import { sink } from "../helpers/log-sink.js";
+import { bearer, opsReaderToken } from "../helpers/ops-access.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gg-audit-hook-"));
@@ -93,7 +94,8 @@ describe("gitops-guard run --audit-webhook-*", () => {
         code: ErrorCodes.AUDIT_EVENTS_UNAUTHORIZED,
       });
       expect((await post(url, ca.cert, token)).status).toBe(200);
-      const metrics = await (await fetch(`${ops}/metrics`)).text();
+      const headers = bearer(await opsReaderToken(ns));
+      const metrics = await (await fetch(`${ops}/metrics`, { headers })).text();
       expect(metrics).toMatch(
         /gitops_guard_audit_webhook_events_total\{outcome="unauthorized"\} [1-9]/,
       );

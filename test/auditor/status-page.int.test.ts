@@ -15,6 +15,7 @@ import {
 import { createOpsApp } from "../../src/http/ops.js";
 import { createKubeClient, FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
+import { realClock } from "../../src/runtime/clock.js";
 import { createLogger } from "../../src/telemetry/log.js";
 import type { Metrics } from "../../src/telemetry/metrics.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
@@ -88,13 +89,15 @@ async function keySecretFor(ns: string): Promise<string> {
   return name;
 }
 
-/** The real ops app (health, metrics, not-found handling) with the auditor's routes. */
+/** The real ops app (health, metrics, not-found handling) with the auditor's routes, and the
+ * readers' check on, as in a cluster: the page itself stays open to whoever reaches the port. */
 async function opsServer(router: Router, metrics: Metrics): Promise<string> {
   const app = createOpsApp({
     metrics,
     readiness: () => ({ ready: true, checks: {} }),
     logger: createLogger({ level: "silent", destination: sink().stream }),
     routers: [router],
+    auth: { kube: clientAs("admin"), clock: realClock() },
   });
   const server = app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));

@@ -76,6 +76,46 @@ describe("the chart's monitoring", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () => 
     expect(rule?.expr).toMatch(/> 864000$/);
   });
 
+  it("sends Prometheus's own token, or one from a Secret, to the guarded /metrics", () => {
+    const endpoint = (values: Record<string, unknown>): Record<string, unknown> =>
+      (
+        find(render({ values }), "ServiceMonitor")["spec"] as {
+          endpoints: Record<string, unknown>[];
+        }
+      ).endpoints[0]!;
+    expect(endpoint(ON)).toMatchObject({
+      bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    });
+    const secret = { name: "prometheus-token", key: "token" };
+    const fromSecret = endpoint({
+      metrics: { serviceMonitor: { enabled: true, tokenSecret: secret } },
+    });
+    expect(fromSecret["authorization"]).toEqual({ type: "Bearer", credentials: secret });
+    expect(fromSecret).not.toHaveProperty("bearerTokenFile");
+  });
+
+  it("binds metrics.readers to the metrics reader role, and nobody by default", () => {
+    const binding = "ClusterRoleBinding";
+    expect(
+      render()
+        .filter((o) => o.kind === binding)
+        .map((o) => o.metadata.name),
+    ).not.toContain("gitops-guard-metrics-reader");
+    const readers = [{ kind: "ServiceAccount", name: "prometheus-k8s", namespace: "monitoring" }];
+    const bound = find(
+      render({ values: { metrics: { readers } } }),
+      binding,
+      "gitops-guard-metrics-reader",
+    );
+    expect(bound["roleRef"]).toMatchObject({
+      kind: "ClusterRole",
+      name: "gitops-guard-metrics-reader",
+    });
+    expect(bound["subjects"]).toEqual(readers);
+    const role = find(render(), "ClusterRole", "gitops-guard-metrics-reader");
+    expect(role["rules"]).toEqual([{ nonResourceURLs: ["/metrics"], verbs: ["get"] }]);
+  });
+
   it("scrapes the port named http of both Services", () => {
     const objects = render({ values: ON });
     const monitor = find(objects, "ServiceMonitor")["spec"] as {

@@ -41,6 +41,21 @@ const GS = "gitsyncs.gitops-guard.io";
 const GP = "guardpolicies.gitops-guard.io";
 const LEASES = "leases.coordination.k8s.io";
 const ADM = "admissionregistration.k8s.io";
+const TOKEN_REVIEWS = "tokenreviews.authentication.k8s.io";
+/** The path RBAC is asked about for GET /api/v1/journal (src/http/ops.ts PROTECTED_PATHS). */
+const JOURNAL = "/gitops-guard/api/v1/journal";
+const ACCESS_REVIEWS = "subjectaccessreviews.authorization.k8s.io";
+
+/** Both pods serve the ops port, whose /metrics and journal ask the API server about callers
+ * (src/http/delegated-auth.ts): the two reviews, and not the paths themselves. */
+function opsPort(): Check[] {
+  return [
+    may(`create ${TOKEN_REVIEWS}`, undefined, "the ops port checks readers' tokens"),
+    may(`create ${ACCESS_REVIEWS}`, undefined, "and asks RBAC whether they may read the path"),
+    mayNot(`get ${JOURNAL}`, undefined, "serves the journal; reading it is people's"),
+    mayNot("get /metrics", undefined, "serves /metrics; scraping is Prometheus's"),
+  ];
+}
 
 function secrets({ ns, other }: Names): Check[] {
   return [
@@ -60,6 +75,8 @@ function secrets({ ns, other }: Names): Check[] {
     mayNot(`create ${LEASES}`, ns, "the Lease is the controller pod's"),
     mayNot("impersonate serviceaccounts", ns, "no impersonation"),
     mayNot("create clusterrolebindings.rbac.authorization.k8s.io", undefined, "no RBAC writes"),
+    mayNot(`create ${TOKEN_REVIEWS}`, undefined, "serves no ops port of its own"),
+    mayNot(`get ${JOURNAL}`, undefined, "not a journal reader"),
   ];
 }
 
@@ -94,6 +111,7 @@ function webhook({ ns, other }: Names): Check[] {
     mayNot(`create ${LEASES}`, ns, "no Lease: it is not leader-elected"),
     mayNot("impersonate serviceaccounts", ns, "no impersonation"),
     mayNot(`patch ${SS}:status`, other, "SealedSecrets are the secrets component's"),
+    ...opsPort(),
   ];
 }
 
@@ -113,7 +131,40 @@ function controller({ ns, other, fullname }: Names): Check[] {
     mayNot(`create ${LEASES}`, other, "no Lease elsewhere"),
     mayNot("get secrets", ns, "nothing as itself: reads go through a component"),
     mayNot("create deployments.apps", other, "no workloads as itself"),
+    ...opsPort(),
   ];
+}
+
+/**
+ * The readers a release binds with metrics.readers and journal.readers (readerValues): each
+ * gets its path and nothing else. Keyed like accessTable.
+ */
+export function readerTable({ ns, other }: Names): Record<string, Check[]> {
+  return {
+    [`${ns}/journal-reader`]: [
+      may(`get ${JOURNAL}`, undefined, "journal.readers: the journal"),
+      may(`get ${JOURNAL}/records`, undefined, "and what is under it"),
+      mayNot("get /metrics", undefined, "a journal reader does not scrape"),
+      mayNot(`get ${JOURNAL}x`, undefined, "the role names the path, not a prefix"),
+      mayNot(`create ${TOKEN_REVIEWS}`, undefined, "reading is all"),
+      mayNot("list secrets", ns, "reading is all"),
+    ],
+    [`${other}/prometheus`]: [
+      may("get /metrics", undefined, "metrics.readers: the scrape"),
+      mayNot(`get ${JOURNAL}`, undefined, "a scraper does not read the journal"),
+      // Why the journal is not asked about as its served path: system:discovery's /api/*.
+      may("get /api/v1/journal", undefined, "every authenticated user may get /api/*"),
+      mayNot("get /status", undefined, "the role grants /metrics only"),
+    ],
+  };
+}
+
+/** Values that bind readerTable's readers: one in the release namespace, one elsewhere. */
+export function readerValues({ other }: Names): Record<string, unknown> {
+  return {
+    journal: { readers: [{ kind: "ServiceAccount", name: "journal-reader" }] },
+    metrics: { readers: [{ kind: "ServiceAccount", name: "prometheus", namespace: other }] },
+  };
 }
 
 /** Per service account (NAMESPACE/NAME), its checks. */

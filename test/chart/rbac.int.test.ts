@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eventually, testNamespace } from "../envtest/context.js";
 import { GO_TOOL_BUILD_TIMEOUT_MS } from "../tools/go-tools.js";
 import { canI, ensureBitnamiCrd, installRbac } from "./cluster.js";
-import { accessTable, may, mayNot, type Check } from "./rbac-table.js";
+import { accessTable, may, mayNot, readerTable, readerValues, type Check } from "./rbac-table.js";
 
 function describeCheck(sa: string, check: Check): string {
   const where = check.namespace === undefined ? "cluster-wide" : `-n ${check.namespace}`;
@@ -57,6 +57,14 @@ describe("the chart's service accounts on the real API server", () => {
     await installRbac(release, ns);
     const table = accessTable({ ns, other, fullname: `${release}-gitops-guard` });
     expect(await wrongAnswers(table)).toEqual([]);
+  });
+
+  it("bind the journal and metrics reader roles to the subjects values name", async () => {
+    const ns = await testNamespace("rbacr");
+    const other = await testNamespace("mon");
+    const names = { ns, other, fullname: `${ns}-gitops-guard` };
+    await installRbac(ns, ns, readerValues(names));
+    expect(await wrongAnswers(readerTable(names))).toEqual([]);
   });
 
   it("follow values: a narrower apply role for Git, Bitnami's kind for the secrets account", async () => {

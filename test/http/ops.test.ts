@@ -21,7 +21,13 @@ async function startOps(): Promise<Harness> {
   const logger = createLogger({ level: "info", destination: logs.stream });
   const metrics = createMetrics({ version: "9.9.9", node: "v24.0.0" });
   let readiness = (): Readiness => ({ ready: true, checks: { informers: true } });
-  const app = createOpsApp({ metrics, logger, readiness: () => readiness() });
+  // Who may read is test/http/ops-auth.int.test.ts's subject; this file tests what is served.
+  const app = createOpsApp({
+    metrics,
+    logger,
+    readiness: () => readiness(),
+    auth: "unauthenticated",
+  });
   const server = await startServer({ app, listen: "127.0.0.1:0", logger });
   return {
     server,

@@ -1,0 +1,211 @@
+/**
+ * The leader SIGKILLed in the middle of a sync burst, with a standby running: two real
+ * `gitops-guard run` processes on one Lease and ONE state directory, as a ReadWriteOnce volume
+ * re-attached to the next pod would be (only the leader opens the journal). The standby leads
+ * within the lease duration, finishes the sync as Git says, and the journal it takes over has no
+ * record lost or written twice.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { JournalRecord } from "../src/auditor/journal/record.js";
+import { clientAs, envtest, eventually, testNamespace } from "./envtest/context.js";
+import {
+  atNthCreated,
+  auditedConfigMaps,
+  checkedJournal,
+  configMapValues,
+  deleteGitSync,
+  isReady,
+  journalIn,
+  leaseSpec,
+  productAccounts,
+  startGuard,
+  type GuardProcess,
+} from "./helpers/guard-process.js";
+import { GitRepo } from "./reconciler/helpers/git-repo.js";
+import { putGitSync, requestSync, waitForApplied } from "./reconciler/helpers/harness.js";
+import { configMap, yaml } from "./reconciler/helpers/manifests.js";
+
+// Short, with room for two busy cores: a leader that misses its renewDeadline now exits.
+const TIMING = { lease: 5, renew: 4, retry: 1 };
+const ELECTION_ENV = {
+  GITOPS_GUARD_LEADER_ELECTION_LEASE_DURATION_SECONDS: String(TIMING.lease),
+  GITOPS_GUARD_LEADER_ELECTION_RENEW_DEADLINE_SECONDS: String(TIMING.renew),
+  GITOPS_GUARD_LEADER_ELECTION_RETRY_PERIOD_SECONDS: String(TIMING.retry),
+};
+const BURST = 150;
+/** Orphan: the namespace goes with the test, so deleting the GitSync need not prune it all. */
+const SPEC = { ref: { branch: "main" }, prune: true, selfHeal: true, deletionPolicy: "Orphan" };
+
+const count = (records: readonly JournalRecord[], type: string, name: string): number =>
+  records.filter((r) => r.type === type && r.object?.name === name).length;
+
+const pad = (i: number): string => String(i).padStart(3, "0");
+
+async function edit(namespace: string, name: string, v: string): Promise<void> {
+  await clientAs("alice").mergePatch(
+    { apiVersion: "v1", kind: "ConfigMap", namespace, name },
+    { data: { v } },
+    { fieldManager: "kubectl-edit" },
+  );
+}
+
+/** BURST new objects, cm-3..cm-8 changed, cm-9 removed from Git. */
+function burstFiles(): Record<string, string | null> {
+  const files: Record<string, string | null> = {};
+  for (let i = 0; i < BURST; i++) {
+    files[`apps/burst-${pad(i)}.yaml`] = yaml(configMap(`burst-${pad(i)}`, { v: "1" }));
+  }
+  for (let i = 3; i < 9; i++) files[`apps/cm-${i}.yaml`] = yaml(configMap(`cm-${i}`, { v: "2" }));
+  files["apps/cm-9.yaml"] = null;
+  return files;
+}
+
+/** What Git says after the burst: name -> data.v. */
+function expectedAfterBurst(): Map<string, string> {
+  const expected = new Map<string, string>();
+  for (let i = 0; i < 9; i++) expected.set(`cm-${i}`, i < 3 ? "1" : "2");
+  for (let i = 0; i < BURST; i++) expected.set(`burst-${pad(i)}`, "1");
+  return expected;
+}
+
+interface Replicas {
+  readonly ns: string;
+  readonly stateDir: string;
+  readonly a: GuardProcess;
+  readonly b: GuardProcess;
+}
+
+/** replica-a leading and ready, replica-b ready as its standby, one state directory. */
+async function twoReplicas(): Promise<Replicas> {
+  const ns = await testNamespace("failover");
+  await productAccounts(ns);
+  const stateDir = mkdtempSync(join(tmpdir(), "gg-failover-state-"));
+  onTestFinished(() => {
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const start = (identity: string): Promise<GuardProcess> =>
+    startGuard({
+      identity,
+      kubeconfig: envtest().kubeconfigs.admin,
+      namespace: ns,
+      stateDir,
+      env: ELECTION_ENV,
+    });
+  const a = await start("replica-a");
+  await eventually(
+    "replica-a to lead and be ready",
+    async () => (await leaseSpec(ns)).holderIdentity === "replica-a" && (await isReady(a)),
+    60_000,
+  );
+  const b = await start("replica-b");
+  await eventually("replica-b to be ready as a standby", () => isReady(b), 60_000);
+  expect((await leaseSpec(ns)).holderIdentity).toBe("replica-a");
+  return { ns, stateDir, a, b };
+}
+
+/** Edits cm-0..cm-2 out of band and waits until the leader has journaled and healed each. */
+async function editsJournaled(leader: GuardProcess, ns: string, stateDir: string): Promise<void> {
+  const names = ["cm-0", "cm-1", "cm-2"];
+  await eventually(`${leader.identity}'s auditor to watch the synced objects`, () =>
+    names.every((n) => auditedConfigMaps(stateDir, ns).includes(n)),
+  );
+  for (const name of names) await edit(ns, name, "edited");
+  await eventually(
+    `${leader.identity} to journal and heal the three edits`,
+    async () => {
+      const records = journalIn(stateDir, ns);
+      const values = await configMapValues(ns);
+      return names.every(
+        (n) =>
+          count(records, "drift-detected", n) === 1 &&
+          count(records, "drift-healed", n) === 1 &&
+          values.get(n) === "1",
+      );
+    },
+    30_000,
+  );
+}
+
+describe("failover: the leader SIGKILLed mid-sync, a standby running", () => {
+  it("the standby leads within the lease duration, ends as Git says, no journal record lost or doubled", async () => {
+    const started = performance.now();
+    const { ns, stateDir, a, b } = await twoReplicas();
+    const repo = await GitRepo.create();
+    const first: Record<string, string> = {};
+    for (let i = 0; i < 10; i++)
+      first[`apps/cm-${i}.yaml`] = yaml(configMap(`cm-${i}`, { v: "1" }));
+    const c1 = await repo.commit("ten", first);
+    await putGitSync(ns, "apps", { url: repo.url, path: "apps", ...SPEC });
+    await waitForApplied(ns, "apps", c1);
+    await editsJournaled(a, ns, stateDir);
+
+    const c2 = await repo.commit("burst", burstFiles());
+    const transitionsBefore = (await leaseSpec(ns)).leaseTransitions ?? 0;
+    const killedAt = await atNthCreated(
+      ns,
+      { prefix: "burst-", n: 5 },
+      () => {
+        a.kill("SIGKILL");
+      },
+      async () => {
+        // One more edit just before the kill: the dying leader may or may not get to it.
+        await edit(ns, "cm-2", "edited-again");
+        await requestSync(ns, "apps");
+      },
+    );
+    expect(await a.exit).toEqual({ code: null, signal: "SIGKILL" });
+    const burstAtKill = [...(await configMapValues(ns)).keys()].filter((n) =>
+      n.startsWith("burst-"),
+    ).length;
+    expect(burstAtKill).toBeLessThan(BURST); // it died mid-sync
+    const lastRenew = Date.parse((await leaseSpec(ns)).renewTime ?? "");
+
+    await eventually(
+      "replica-b to take the Lease",
+      async () => (await leaseSpec(ns)).holderIdentity === "replica-b",
+      30_000,
+    );
+    const taken = await leaseSpec(ns);
+    const acquired = Date.parse(taken.acquireTime ?? "");
+    // Never before the dead leader's lease expired, and within one lease duration plus two
+    // retry periods of the kill (the standby counts expiry from when it saw the last renewal).
+    expect(acquired - lastRenew).toBeGreaterThanOrEqual(TIMING.lease * 1000 - 50);
+    expect(acquired - killedAt).toBeLessThanOrEqual(
+      (TIMING.lease + 2 * TIMING.retry) * 1000 + 1000,
+    );
+    expect(taken.leaseTransitions).toBe(transitionsBefore + 1);
+
+    await waitForApplied(ns, "apps", c2);
+    const expected = expectedAfterBurst();
+    await eventually("every object as Git says", async () => {
+      const values = await configMapValues(ns);
+      return values.size === expected.size && [...expected].every(([n, v]) => values.get(n) === v);
+    });
+    await eventually(
+      "the edit made just before the kill to be journaled",
+      () => count(journalIn(stateDir, ns), "drift-detected", "cm-2") >= 2,
+      30_000,
+    );
+    await deleteGitSync(ns, "apps");
+    b.kill("SIGTERM");
+    expect(await b.exit).toEqual({ code: 0, signal: null });
+
+    const records = await checkedJournal(stateDir);
+    const ours = records.filter((r) => r.object?.namespace === ns);
+    // Each out-of-band edit journaled exactly once, whichever leader saw it.
+    expect(["cm-0", "cm-1", "cm-2"].map((n) => count(ours, "drift-detected", n))).toEqual([
+      1, 1, 2,
+    ]);
+    process.stdout.write(
+      `failover: ${String(burstAtKill)} of ${String(BURST)} burst objects applied at the kill; ` +
+        `new leader ${String(acquired - killedAt)} ms after the kill ` +
+        `(${String(acquired - lastRenew)} ms after the last renewal); ` +
+        `${String(records.length)} journal records (${String(ours.length)} about the namespace): ` +
+        `${JSON.stringify(ours.map((r) => [r.seq, r.type, r.object?.name]))}; ` +
+        `test ${String(Math.round(performance.now() - started))} ms\n`,
+    );
+  });
+});

@@ -111,12 +111,20 @@ function annotations(decision: Decision, request: AdmissionRequest): Record<stri
     [a.operation]: request.operation,
     [a.changedFields]: JSON.stringify(decision.changedFields),
     [a.requestUid]: request.uid,
+    ...oldVersionOf(request),
     ...(decision.policy === undefined ? {} : { [a.policy]: decision.policy }),
     ...(decision.wouldDeny === undefined ? {} : { [a.wouldDeny]: decision.wouldDeny }),
     ...(glass === undefined
       ? {}
       : { [a.reason]: glass.reason, [a.expires]: glass.expires, [a.holder]: glass.by }),
   };
+}
+
+function oldVersionOf(request: AdmissionRequest): Record<string, string> {
+  const version = request.oldObject?.metadata?.["resourceVersion"];
+  return typeof version === "string" && version !== ""
+    ? { [EVENT_ANNOTATIONS.oldResourceVersion]: version }
+    : {};
 }
 
 export interface EventInput {

@@ -3,14 +3,14 @@ import type { ComponentContext } from "../component-context.js";
 import { errorMessage } from "../errors.js";
 import type { RunningServer, TlsMaterial } from "../http/server.js";
 import { FIELD_MANAGER } from "../kube/client.js";
-import { Informer } from "../kube/informer.js";
 import type { KubeObject } from "../kube/objects.js";
 import type { Component } from "../runtime/component.js";
 import { runWorkers } from "../runtime/controller.js";
 import { Closers } from "../runtime/closers.js";
 import { WorkQueue } from "../runtime/queue.js";
 import { startAlerting } from "./alerts/wiring.js";
-import { ADMISSION_EVENT_SELECTOR, parseAdmissionEvent } from "./attribution/admission-events.js";
+import { EVENT, GIT_SYNC, GUARD_POLICY, NAMESPACE, informerOf, untilAborted } from "./informers.js";
+import { ADMISSION_EVENT_SELECTOR } from "./attribution/admission-events.js";
 import { startAuditServer } from "./attribution/audit-server.js";
 import type { AdmissionFact, AuditFact } from "./attribution/facts.js";
 import { FactIndex } from "./attribution/index.js";
@@ -24,7 +24,8 @@ import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
 import { lastPolicyRecords, POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { restoreTracked, whereOf } from "./restore.js";
-import { buildScope, emptyScope, type Scope } from "./scope.js";
+import { buildScope, emptyScope, objectId, type Scope } from "./scope.js";
+import { FACT_KEY_PREFIX, UnseenFacts, onGuardEvent } from "./unseen-facts.js";
 import { openStores, type StoreOptions } from "./stores.js";
 import { cachedFor, JOURNAL_WINDOW, listKeySecrets, type StatusSources } from "./status/collect.js";
 import { JournalWindow } from "./status/journal-window.js";
@@ -63,11 +64,6 @@ interface Running {
   readonly ready: Record<string, boolean>;
 }
 
-const GUARD_POLICY = { apiVersion: "gitops-guard.io/v1alpha1", kind: "GuardPolicy" };
-const GIT_SYNC = { apiVersion: "gitops-guard.io/v1alpha1", kind: "GitSync" };
-const EVENT = { apiVersion: "events.k8s.io/v1", kind: "Event" };
-const NAMESPACE = { apiVersion: "v1", kind: "Namespace" };
-
 export function createAuditorComponent(
   ctx: ComponentContext,
   options: AuditorOptions = {},
@@ -91,34 +87,6 @@ export function createAuditorComponent(
     routes: () => router,
     auditWebhookUrl: () => state.webhook?.url,
   };
-}
-
-function informerOf(ctx: ComponentContext, type: typeof EVENT, labelSelector?: string): Informer {
-  return new Informer({
-    client: ctx.kube,
-    type,
-    clock: ctx.clock,
-    ...(labelSelector === undefined ? {} : { labelSelector }),
-    onError: (err: unknown) => {
-      ctx.metrics.informerRestarts.inc({ resource: type.kind });
-      ctx.logger.warn({ err: errorMessage(err), kind: type.kind }, "informer restarting");
-    },
-  });
-}
-
-/** Waits for work, or for signal: a cache that never syncs (a CRD missing) must not block stop. */
-async function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  let onAbort = (): void => undefined;
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
 }
 
 /** One run of the auditor (it runs again when its replica regains the lease). */
@@ -230,6 +198,8 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
     metrics,
     logger,
     onRecord: (record, origin) => {
+      // A drift joined to an admission fact names its Event: never journaled again.
+      if (record.event !== undefined) eventJournal.note(record);
       alerting.onRecord(record, origin);
       options.onRecord?.(record, origin);
     },
@@ -243,15 +213,22 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
     keyNamespace: ctx.config.namespace,
     startMs: ctx.clock.now(),
   });
+  const graceMs = options.attributionGraceMs ?? 3000;
+  const unseen = new UnseenFacts({
+    clock: ctx.clock,
+    read: (ref) => ctx.kube.get(ref),
+    journal,
+    eventJournal,
+    recorder,
+    originOf: (f) => scope.inventory.get(objectId(f.group, f.kind, f.namespace, f.name)),
+    settleMs: graceMs + 2000,
+  });
   events.on("add", (event: KubeObject) => {
-    const fact = parseAdmissionEvent(event);
-    if (fact !== undefined) admission.add(fact);
-    else eventJournal.onEvent(event);
+    onGuardEvent(event, { admission, eventJournal, unseen, queue });
   });
   const tracker = new DriftTracker((id, kept) => {
     baselines.keep(id, whereOf(kept), kept);
   });
-  const graceMs = options.attributionGraceMs ?? 3000;
   const policyAudit = new PolicyAudit({
     clock: ctx.clock,
     recorder,
@@ -297,8 +274,12 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
     signal,
     clock: ctx.clock,
     reconcile: (key) =>
-      key.startsWith(POLICY_KEY_PREFIX)
-        ? policyAudit.reconcile(key.slice(POLICY_KEY_PREFIX.length))
+      key.startsWith(POLICY_KEY_PREFIX) || key.startsWith(FACT_KEY_PREFIX)
+        ? Promise.resolve(
+            key.startsWith(FACT_KEY_PREFIX)
+              ? unseen.reconcile(key.slice(FACT_KEY_PREFIX.length))
+              : policyAudit.reconcile(key.slice(POLICY_KEY_PREFIX.length)),
+          )
         : auditObject(
             {
               clock: ctx.clock,

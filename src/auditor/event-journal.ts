@@ -100,6 +100,21 @@ export class EventJournal {
     );
   }
 
+  /** A record written elsewhere (a drift joined to an admission fact): its keys count too. */
+  note(record: JournalRecord): void {
+    for (const [key, t] of keysOf(record)) this.remember(key, t);
+  }
+
+  /** Whether a record already names the Event with this uid. */
+  hasEvent(uid: string): boolean {
+    return this.journaled.has(eventKey(uid));
+  }
+
+  /** Events created before this (the journal's clock) are the baseline, or journaled already. */
+  watermark(): number {
+    return this.watermarkMs;
+  }
+
   /** Journals the Event when it is one of the contract's and not journaled yet. */
   onEvent(event: KubeObject): JournalRecord | undefined {
     const candidate = journalEntryOfEvent(event, this.deps);

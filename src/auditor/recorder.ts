@@ -31,6 +31,12 @@ export function journalObject(obj: KubeObject): JournalObject {
   };
 }
 
+function whoDid(what: string, attribution: Attribution): string {
+  return attribution.user === undefined
+    ? `${what} by an unknown user (unattributed)`
+    : `${what} by ${attribution.user.username} (from ${attribution.source})`;
+}
+
 function originFields(origin: GitOrigin | undefined): Pick<JournalEntry, "gitSync" | "revision"> {
   if (origin === undefined) return {};
   return {
@@ -67,6 +73,8 @@ export class DriftRecorder {
     readonly deleted?: boolean;
     /** Made while no auditor watched: the last time one saw the object (found at start). */
     readonly unwatchedSinceMs?: number;
+    /** Said after the message (how the change was learned of). */
+    readonly note?: string;
   }): JournalRecord {
     const { object, attribution } = input;
     const what = input.deleted === true ? "out-of-band deletion" : "out-of-band change";
@@ -81,14 +89,12 @@ export class DriftRecorder {
       object: journalObject(object),
       ...(attribution.user === undefined ? {} : { user: attribution.user }),
       userSource: attribution.source,
+      ...(attribution.event === undefined ? {} : { event: attribution.event }),
       fieldManagers: attribution.fieldManagers,
       diff: safeDiff(object, input.changes),
       ...originFields(input.origin),
       ...(reason === undefined ? {} : { reason }),
-      message:
-        (attribution.user === undefined
-          ? `${what} by an unknown user (unattributed)`
-          : `${what} by ${attribution.user.username} (from ${attribution.source})`) + unwatched,
+      message: whoDid(what, attribution) + unwatched + (input.note ?? ""),
     };
     this.deps.metrics.driftDetected.inc(labels);
     if (attribution.user === undefined) this.deps.metrics.driftUnattributed.inc(labels);

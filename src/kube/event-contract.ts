@@ -35,6 +35,11 @@ export const ADMISSION_EVENT_ANNOTATIONS = {
   expires: "gitops-guard.io/break-glass-expires",
   holder: "gitops-guard.io/break-glass-by",
   requestUid: "gitops-guard.io/request-uid",
+  /**
+   * The resourceVersion the request's old object had (UPDATE, DELETE): the auditor tells a write
+   * that happened (the object moved on) from one a later admission step refused (it did not).
+   */
+  oldResourceVersion: "gitops-guard.io/old-resource-version",
 } as const;
 
 /**

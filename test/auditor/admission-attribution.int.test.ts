@@ -4,7 +4,10 @@
  * user, and the auditor joins it to the drift it sees. On the real API server, with no audit
  * webhook configured.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
 import { createPolicy, kubectl, readyOf, startAdmission } from "../admission/harness.js";
@@ -152,5 +155,67 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     };
     await eventually("the real edit's fact", async () => (await facts()).length > 0);
     expect(await facts()).toEqual([JSON.stringify(["/metadata/labels/real"])]);
+  });
+
+  it("journals an edit undone before the auditor saw it from its fact, once across restarts", async () => {
+    const ns = await testNamespace("attr4");
+    const dir = mkdtempSync(join(tmpdir(), "unseen-journal-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const journalPath = join(dir, "journal.db");
+    await guarded(ns, ["seen", "unseen"]);
+    await startAdmission(ns);
+    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
+    await eventually(
+      "the policy Ready",
+      async () => (await readyOf(policy))?.["status"] === "True",
+    );
+    await webhookServing(ns, "seen");
+    const admin = clientAs("admin");
+    const first = await startAuditor({ journalPath });
+    await admin.mergePatch(
+      ref(ns, "seen"),
+      { data: { LOG_LEVEL: "debug" } },
+      { fieldManager: "kubectl-edit" },
+    );
+    await eventually("the seen edit's record", () => drifts(first.records(), ns).length === 1);
+    await first.stop();
+
+    // While no auditor runs (a SIGKILLed leader): an edit, and self-heal undoing it.
+    await admin.mergePatch(
+      ref(ns, "unseen"),
+      { data: { LOG_LEVEL: "trace" } },
+      { fieldManager: "kubectl-edit" },
+    );
+    await clientAs("reconciler").apply(ownedConfigMap(ns, "unseen"), {
+      fieldManager: FIELD_MANAGER,
+    });
+
+    const second = await startAuditor({ journalPath });
+    await eventually("the unseen edit's record", () => drifts(second.records(), ns).length === 2);
+    const unseen = drifts(second.records(), ns).find((r) => r.object?.name === "unseen");
+    expect(unseen?.user?.username).toBe("envtest-admin");
+    expect(unseen?.userSource).toBe("admission");
+    expect(unseen?.diff).toEqual([{ path: "/data/LOG_LEVEL", op: "replace" }]);
+    expect(unseen?.message).toContain("undone before the auditor saw it");
+    expect(unseen?.event?.uid).toBeDefined();
+    await second.stop();
+
+    // A third run finds both facts journaled: no record twice. Facts older than the settle time
+    // are checked as soon as the informer lists them, before the workers take the marker edit,
+    // which also waits out the attribution grace: by its record, any repeat would be written.
+    const third = await startAuditor({ journalPath });
+    await admin.mergePatch(
+      ref(ns, "seen"),
+      { data: { LOG_LEVEL: "warn" } },
+      { fieldManager: "kubectl-edit" },
+    );
+    await eventually("the marker edit's record", () =>
+      drifts(third.records(), ns).some((r) => r.diff?.[0]?.to === "warn"),
+    );
+    const names = drifts(third.records(), ns).map((r) => r.object?.name);
+    expect(names.filter((n) => n === "unseen")).toHaveLength(1);
+    expect(names.filter((n) => n === "seen")).toHaveLength(2);
   });
 });

@@ -307,6 +307,7 @@ describe("admission Events", () => {
       breakGlass: { reason: "INC-7", expires: "2026-03-01T11:00:00Z" },
       changedFields: ["/data/x"],
       timeMs: Date.parse("2026-03-01T10:00:00.123Z"),
+      apiVersion: "apps/v1",
     });
   });
 

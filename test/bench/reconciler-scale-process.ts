@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { realClock } from "../../src/runtime/clock.js";
 import { freePort } from "../envtest/processes.js";
+import { createKubeClient } from "../../src/kube/client.js";
+import { fetchWithToken, opsReaderToken } from "../helpers/ops-reader.js";
 import { tempDir } from "../reconciler/helpers/temp.js";
 import { median } from "./stats.js";
 
@@ -20,6 +22,8 @@ export interface ReconcilerProcess {
   readonly opsUrl: string;
   /** Median VmRSS in MB over samples, one a second. */
   rssMb(samples: number): Promise<number>;
+  /** Its /metrics, read with a reader's token (the ops port checks it, as for Prometheus). */
+  metrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -127,6 +131,7 @@ export async function startReconcilerProcess(
     await stopChild(child);
     throw err;
   }
+  let token: Promise<string> | undefined;
   return {
     pid,
     opsUrl,
@@ -137,6 +142,10 @@ export async function startReconcilerProcess(
         values.push(vmRssMb(pid));
       }
       return median(values);
+    },
+    async metrics(): Promise<string> {
+      token ??= opsReaderToken(createKubeClient({ kubeconfig }), "bench-metrics");
+      return fetchWithToken(`${opsUrl}/metrics`, await token);
     },
     stop: () => stopChild(child),
   };

@@ -166,15 +166,15 @@ interface RssFigures {
 }
 
 /** nodejs_heap_size_used_bytes from the process's /metrics, in MB (NaN when absent). */
-async function heapUsedMb(opsUrl: string): Promise<number> {
-  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+async function heapUsedMb(proc: ReconcilerProcess): Promise<number> {
+  const text = await proc.metrics();
   const bytes = /^nodejs_heap_size_used_bytes\s+(\S+)/m.exec(text)?.[1];
   return bytes === undefined ? Number.NaN : Number(bytes) / 1024 / 1024;
 }
 
 async function read(proc: ReconcilerProcess): Promise<Reading> {
   const rssMb = await proc.rssMb(RSS_SAMPLES);
-  return { rssMb, heapMb: await heapUsedMb(proc.opsUrl) };
+  return { rssMb, heapMb: await heapUsedMb(proc) };
 }
 
 /** Both readings, counted from now (the moment the process is ready or its syncs are). */

@@ -12,6 +12,7 @@
 // (--no-kube-http2), alternating which goes first, and prints the medians side by side;
 // BENCH_UNSEAL_THREADS sets our --unseal-threads; BENCH_CPU_PROF_DIR has ours write V8 CPU
 // profiles there. Each run also prints its CPU by thread and the API server's and etcd's CPU.
+import { fetchWithToken, opsReaderToken } from "../helpers/ops-reader.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -171,8 +172,8 @@ async function runBitnami(
 }
 
 /** gitops_guard_secrets_unseal_cpu_seconds_total from the controller's /metrics, in ms. */
-async function unsealCpuMs(c: ControllerProcess): Promise<number> {
-  const text = await (await fetch(`${c.url}/metrics`)).text();
+async function unsealCpuMs(c: ControllerProcess, token: string): Promise<number> {
+  const text = await fetchWithToken(`${c.url}/metrics`, token);
   const line = text
     .split("\n")
     .find((l) => l.startsWith("gitops_guard_secrets_unseal_cpu_seconds_total "));
@@ -215,9 +216,11 @@ async function runOurs(ctx: Ctx, opts: { http1: boolean; tag: string }): Promise
       `${label}: certificate served after ${fmt(performance.now() - keyStart, 0)} ms\n`,
     );
     const docs = sealedBenchDocs({ n: N, namespace, publicKey: cert.publicKey });
-    const before = await unsealCpuMs(c);
+    // The ops port checks a /metrics reader's token, as it does Prometheus's.
+    const token = await opsReaderToken(ctx.admin, "bench-metrics");
+    const before = await unsealCpuMs(c, token);
     const result = { label, ...(await measure(ctx, c, docs, 10 * MINUTE)) };
-    const unsealMs = (await unsealCpuMs(c)) - before;
+    const unsealMs = (await unsealCpuMs(c, token)) - before;
     report(label, result);
     return { result, docs, namespace, unsealMs };
   } finally {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
+import { journalReaderKubeconfig } from "./journal-reader.js";
 import { errorMessage } from "../../src/errors.js";
 import { createKubeClient } from "../../src/kube/client.js";
 import { run } from "../../src/main.js";
@@ -65,7 +66,9 @@ try {
   );
   out.say(`each component acts as its own service account; ops server ${opsUrl}`);
 
-  const guard = { info: cp.info, admin, opsUrl, repoDir: repo.dir, sink, out };
+  const reader = await journalReaderKubeconfig(admin, cp.info);
+  out.say(`the journal API answers a token RBAC lets read it: ${reader} (security-team)`);
+  const guard = { info: cp.info, admin, opsUrl, reader, repoDir: repo.dir, sink, out };
   await firstSync(guard, demoAgeKey());
   await sopsDecrypted({ admin, opsUrl, repo, out });
   await aliceDenied(guard);
@@ -75,10 +78,10 @@ try {
   await sealCommitMaterialise({ admin, opsUrl, repo, out });
 
   out.step("The whole journal, and audit verify recomputing its hash chain");
-  const journal = await cli(["audit", "list", "--server", opsUrl]);
-  out.say(`$ gitops-guard audit list --server ${opsUrl}\n${journal}`);
-  const verified = await cli(["audit", "verify", "--server", opsUrl]);
-  out.say(`$ gitops-guard audit verify --server ${opsUrl}\n${verified}`);
+  const journal = await cli(["audit", "list", "--server", opsUrl, "--kubeconfig", reader]);
+  out.say(`$ gitops-guard audit list --server ${opsUrl} --kubeconfig ${reader}\n${journal}`);
+  const verified = await cli(["audit", "verify", "--server", opsUrl, "--kubeconfig", reader]);
+  out.say(`$ gitops-guard audit verify --server ${opsUrl} --kubeconfig ${reader}\n${verified}`);
   out.result("audit verify", verified.trim().split("\n")[0] ?? "");
 
   out.step("The status page");

@@ -13,6 +13,8 @@ export interface GuardContext {
   readonly info: ControlPlaneInfo;
   readonly admin: KubeClient;
   readonly opsUrl: string;
+  /** A kubeconfig whose token may read the journal API. */
+  readonly reader: string;
   readonly repoDir: string;
   readonly sink: AlertSink;
   readonly out: Narrator;
@@ -108,7 +110,16 @@ export async function bobBreaksGlass(c: GuardContext): Promise<void> {
 export async function journaledAndAlerted(c: GuardContext): Promise<void> {
   c.out.step("The auditor journals bob's change and alerts the local receiver (HMAC checked)");
   const listed = await until("the journal record", async () => {
-    const out = await cli(["audit", "list", "--server", c.opsUrl, "--type", "break-glass"]);
+    const out = await cli([
+      "audit",
+      "list",
+      "--server",
+      c.opsUrl,
+      "--kubeconfig",
+      c.reader,
+      "--type",
+      "break-glass",
+    ]);
     return out.includes("bob") ? out : undefined;
   });
   c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type break-glass\n${listed}`);
@@ -117,6 +128,8 @@ export async function journaledAndAlerted(c: GuardContext): Promise<void> {
     "list",
     "--server",
     c.opsUrl,
+    "--kubeconfig",
+    c.reader,
     "--type",
     "break-glass",
     "-o",
@@ -151,7 +164,16 @@ export async function expiresAndHeals(c: GuardContext): Promise<void> {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   c.out.say(`checkout=enabled again ${seconds} s after this step began`);
   const healed = await until("the drift-healed record", async () => {
-    const out = await cli(["audit", "list", "--server", c.opsUrl, "--type", "drift-healed"]);
+    const out = await cli([
+      "audit",
+      "list",
+      "--server",
+      c.opsUrl,
+      "--kubeconfig",
+      c.reader,
+      "--type",
+      "drift-healed",
+    ]);
     return out.includes("settings") ? out : undefined;
   });
   c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type drift-healed\n${healed}`);

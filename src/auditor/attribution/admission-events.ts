@@ -51,17 +51,29 @@ function breakGlassOf(
 
 function regardingOf(
   event: KubeObject,
-): Pick<AdmissionFact, "group" | "kind" | "name" | "namespace"> | undefined {
+):
+  | Pick<AdmissionFact, "group" | "kind" | "name" | "namespace" | "apiVersion" | "objectUid">
+  | undefined {
   const regarding = (event["regarding"] ?? {}) as Record<string, unknown>;
   const kind = str(regarding["kind"]);
   const name = str(regarding["name"]);
   if (kind === undefined || name === undefined) return undefined;
+  const apiVersion = str(regarding["apiVersion"]) ?? "v1";
   return compact({
-    group: groupOf(str(regarding["apiVersion"]) ?? "v1"),
+    group: groupOf(apiVersion),
     kind,
     name,
     namespace: str(regarding["namespace"]),
+    apiVersion,
+    objectUid: str(regarding["uid"]),
   });
+}
+
+function eventRefOf(event: KubeObject): AdmissionFact["event"] {
+  const { namespace, name, uid } = event.metadata;
+  return namespace === undefined || name === undefined || uid === undefined
+    ? undefined
+    : { namespace, name, uid };
 }
 
 /**
@@ -84,5 +96,7 @@ export function parseAdmissionEvent(event: KubeObject): AdmissionFact | undefine
     breakGlass: breakGlassOf(annotations),
     changedFields: stringList(annotations[a.changedFields]),
     timeMs: eventTimeMs(event),
+    oldResourceVersion: annotations[a.oldResourceVersion],
+    event: eventRefOf(event),
   });
 }

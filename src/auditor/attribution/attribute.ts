@@ -15,6 +15,8 @@ export interface Attribution {
   /** "manager (Operation)" of each field manager that wrote. */
   readonly fieldManagers: readonly string[];
   readonly breakGlass?: { readonly reason: string; readonly expires?: string };
+  /** The admission fact's Event, when one matched: the record names it (journaled once). */
+  readonly event?: AdmissionFact["event"];
 }
 
 export interface AttributeInput {
@@ -110,7 +112,11 @@ export function attribute(input: AttributeInput): Attribution {
   const audit = matchAudit(input);
   const admission = matchAdmission(input);
   const breakGlass = admission?.breakGlass;
-  const glass = breakGlass === undefined ? {} : { breakGlass };
+  const event = admission?.event;
+  const glass = {
+    ...(breakGlass === undefined ? {} : { breakGlass }),
+    ...(event === undefined ? {} : { event }),
+  };
   if (audit !== undefined) {
     return { user: audit.user, source: "audit-webhook", fieldManagers, ...glass };
   }

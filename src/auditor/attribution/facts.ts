@@ -48,4 +48,11 @@ export interface AdmissionFact {
   readonly breakGlass?: { readonly reason: string; readonly expires?: string };
   readonly changedFields: readonly string[];
   readonly timeMs: number;
+  /** The object's apiVersion as the request named it (to read it back). */
+  readonly apiVersion?: string;
+  /** The object's uid, and the resourceVersion the request's old object had. */
+  readonly objectUid?: string;
+  readonly oldResourceVersion?: string;
+  /** The Event that carried the fact: journaled once per uid, across restarts. */
+  readonly event?: { readonly namespace: string; readonly name: string; readonly uid: string };
 }

@@ -1,3 +1,5 @@
+import { realClock } from "../runtime/clock.js";
+import { sinceTime } from "./audit-since.js";
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChainHead, JournalRecord } from "../auditor/journal/record.js";
@@ -63,6 +65,7 @@ function queryOf(flags: AuditListFlags): JournalQuery {
     ["kind", flags.kind],
     ["name", flags.name],
     ["username", flags.user],
+    ["since", flags.since === undefined ? undefined : sinceTime(flags.since, realClock().now())],
     ["afterSeq", whole("--after", flags.after)],
     ["limit", whole("--limit", flags.limit)],
   ];

@@ -17,6 +17,7 @@ export interface AuditListFlags extends AuditSourceFlags {
   readonly kind?: string;
   readonly name?: string;
   readonly user?: string;
+  readonly since?: string;
   readonly after?: string;
   readonly limit?: string;
   readonly output: "table" | "json";
@@ -46,7 +47,8 @@ function withFilters(command: Command): Command {
     .option("--namespace <ns>", "object namespace")
     .option("--kind <kind>", "object kind")
     .option("--name <name>", "object name")
-    .option("--user <name>", "who made the change")
+    .option("--user <name>", "who made the change (exact user name)")
+    .option("--since <time|age>", "only records since an RFC 3339 time or an age: 30m, 12h, 7d")
     .option("--after <seq>", "only records after this sequence number")
     .option("--limit <n>", "at most this many records", "100")
     .addOption(

@@ -69,6 +69,67 @@ describe("gitops-guard audit", () => {
     expect((JSON.parse(json.out) as JournalRecord[]).map((r) => r.seq)).toEqual([4]);
   });
 
+  it("lists what one user did since a time or an age (--user, --since)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "audit-since-"));
+    dirs.push(dir);
+    const clock = new FakeClock(Date.UTC(2026, 10, 22, 9, 0, 0));
+    const journal = JournalStore.open(join(dir, JOURNAL_FILE), clock);
+    for (const [minute, user] of [
+      [0, "alice"],
+      [10, "bob"],
+      [20, "alice"],
+    ] as const) {
+      if (minute > 0) await clock.advance(10 * 60_000);
+      journal.append({
+        type: "drift-detected",
+        object: {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          namespace: "shop",
+          name: `m${String(minute)}`,
+        },
+        user: { username: user, groups: [] },
+        userSource: "admission",
+      });
+    }
+    journal.close();
+    const since = await cli(
+      "audit",
+      "list",
+      "--state-dir",
+      dir,
+      "-o",
+      "json",
+      "--user",
+      "alice",
+      "--since",
+      "2026-11-22T09:05:00Z",
+    );
+    expect((JSON.parse(since.out) as JournalRecord[]).map((r) => r.object?.name)).toEqual(["m20"]);
+    const offset = await cli(
+      "audit",
+      "list",
+      "--state-dir",
+      dir,
+      "-o",
+      "json",
+      "--since",
+      "2026-11-22T10:05:00+01:00",
+    );
+    expect((JSON.parse(offset.out) as JournalRecord[]).map((r) => r.object?.name)).toEqual([
+      "m10",
+      "m20",
+    ]);
+    // Ages count back from now: these records are older than a day, younger than ten years.
+    const recent = await cli("audit", "list", "--state-dir", dir, "-o", "json", "--since", "1d");
+    expect(JSON.parse(recent.out)).toEqual([]);
+    const old = await cli("audit", "list", "--state-dir", dir, "-o", "json", "--since", "3650d");
+    expect((JSON.parse(old.out) as JournalRecord[]).length).toBe(3);
+    const bad = await cli("audit", "list", "--state-dir", dir, "--since", "yesterday");
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain("--since must be an RFC 3339 time");
+  });
+
   it("verify says OK, then names the record an intruder changed, and exits non-zero", async () => {
     const dir = stateDir(5);
     expect((await cli("audit", "verify", "--state-dir", dir)).out).toMatch(

@@ -11,6 +11,14 @@ function intParam(req: Request, name: string): number | undefined | "invalid" {
   return Number(raw);
 }
 
+/** ?since=: an RFC 3339 time, as the journal writes times (UTC, milliseconds). */
+function sinceParam(req: Request): { readonly at?: string } | undefined {
+  const raw = req.query["since"];
+  if (raw === undefined) return {};
+  const at = typeof raw === "string" ? Date.parse(raw) : Number.NaN;
+  return Number.isNaN(at) ? undefined : { at: new Date(at).toISOString() };
+}
+
 function queryOf(req: Request): JournalQuery | string {
   const query: Record<string, string | number> = {};
   for (const name of ["afterSeq", "limit"] as const) {
@@ -24,12 +32,15 @@ function queryOf(req: Request): JournalQuery | string {
     if (typeof value !== "string") return `${name} must be given once`;
     query[name === "user" ? "username" : name] = value;
   }
+  const since = sinceParam(req);
+  if (since === undefined) return "since must be an RFC 3339 time";
+  if (since.at !== undefined) query["since"] = since.at;
   return query;
 }
 
 /**
  * GET /api/v1/journal: records in sequence order with filters (type, namespace, kind, name,
- * user) and paging (afterSeq, limit up to 10,000). The answer carries the chain head and the
+ * user, since) and paging (afterSeq, limit up to 10,000). The answer carries the chain head and the
  * afterSeq of the next page, so a reader can page through and verify the whole journal.
  */
 export function journalRouter(store: JournalStore): Router {

@@ -47,6 +47,8 @@ export interface JournalQuery {
   readonly kind?: string;
   readonly name?: string;
   readonly username?: string;
+  /** Records written at or after this time (RFC 3339, UTC as the journal writes it). */
+  readonly since?: string;
 }
 
 interface Row {
@@ -155,6 +157,10 @@ export class JournalStore {
       if (value === undefined) continue;
       where.push(`${column} = ?`);
       params.push(value);
+    }
+    if (query.since !== undefined) {
+      where.push("time >= ?");
+      params.push(query.since);
     }
     params.push(Math.min(Math.max(query.limit ?? 100, 1), 10_000));
     const sql = `SELECT seq, time, body, prev_hash, hash FROM records WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`;

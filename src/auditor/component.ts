@@ -214,6 +214,9 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
     startMs: ctx.clock.now(),
   });
   const graceMs = options.attributionGraceMs ?? 3000;
+  const tracker = new DriftTracker((id, kept) => {
+    baselines.keep(id, whereOf(kept), kept);
+  });
   const unseen = new UnseenFacts({
     clock: ctx.clock,
     read: (ref) => ctx.kube.get(ref),
@@ -221,13 +224,14 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
     eventJournal,
     recorder,
     originOf: (f) => scope.inventory.get(objectId(f.group, f.kind, f.namespace, f.name)),
+    baselineOf: (f) => tracker.baselineOf(objectId(f.group, f.kind, f.namespace, f.name)),
     settleMs: graceMs + 2000,
+    onOutcome: (outcome) => {
+      metrics.unseenFacts.inc({ outcome });
+    },
   });
   events.on("add", (event: KubeObject) => {
     onGuardEvent(event, { admission, eventJournal, unseen, queue });
-  });
-  const tracker = new DriftTracker((id, kept) => {
-    baselines.keep(id, whereOf(kept), kept);
   });
   const policyAudit = new PolicyAudit({
     clock: ctx.clock,

@@ -226,6 +226,11 @@ export class DriftTracker {
     return same ? undefined : pending;
   }
 
+  /** The state Git (the reconciler) last left the object in, when tracked. */
+  baselineOf(id: string): KubeObject | undefined {
+    return this.objects.get(id)?.baseline;
+  }
+
   isDrifted(id: string): boolean {
     return this.objects.get(id)?.driftSinceMs !== undefined;
   }

@@ -10,6 +10,8 @@ export interface AuditorMetrics {
   readonly driftToHeal: Histogram<"kind">;
   readonly journalRecords: Gauge;
   readonly auditEvents: Counter<"outcome">;
+  /** Admission facts no seen drift was joined to: expired (nothing happened) or journaled. */
+  readonly unseenFacts: Counter<"outcome">;
   readonly alerts: Counter<"sink" | "outcome">;
   readonly alertsDropped: Counter<"sink">;
 }
@@ -65,6 +67,12 @@ export function createAuditorMetrics(
     auditEvents: new Counter({
       name: metricName("audit_webhook_events_total"),
       help: "Audit events received from the API server's audit webhook, by outcome.",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    unseenFacts: new Counter({
+      name: metricName("attribution_unseen_facts_total"),
+      help: "Admission facts checked after no seen drift took them: expired (the write did not happen) or journaled (it happened unseen).",
       labelNames: ["outcome"] as const,
       registers,
     }),

@@ -36,8 +36,12 @@ export interface UnseenFactsDeps {
   readonly eventJournal: EventJournal;
   readonly recorder: DriftRecorder;
   readonly originOf: (fact: AdmissionFact) => GitOrigin | undefined;
+  /** The state Git last left the fact's object in, when the auditor tracks it. */
+  readonly baselineOf: (fact: AdmissionFact) => KubeObject | undefined;
   /** How long after a fact the drift it explains has surely been journaled, if seen. */
   readonly settleMs: number;
+  /** Counts each fact checked that no seen drift took: expired or journaled. */
+  readonly onOutcome?: (outcome: "expired" | "journaled") => void;
 }
 
 function refOf(fact: AdmissionFact): ObjectRef {
@@ -58,6 +62,34 @@ function happened(fact: AdmissionFact, live: KubeObject | undefined): boolean {
   }
   if (live === undefined || fact.oldResourceVersion === undefined) return false;
   return live.metadata.resourceVersion !== fact.oldResourceVersion;
+}
+
+function pointerTokens(pointer: string): string[] {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
+}
+
+/** Whether Git's state holds a value at pointer (so a change there is drift, not an addition). */
+function holds(baseline: unknown, pointer: string): boolean {
+  let at: unknown = baseline;
+  for (const token of pointerTokens(pointer)) {
+    if (typeof at !== "object" || at === null) return false;
+    at = (at as Record<string, unknown>)[token];
+    if (at === undefined) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the fact's change is drift of what Git set: a deletion of a tracked object, or a
+ * change to a field Git's state holds. A label Git does not set is not drift (as when seen).
+ */
+function touchesGit(fact: AdmissionFact, baseline: KubeObject | undefined): boolean {
+  if (baseline === undefined) return false;
+  if (fact.operation === "DELETE") return true;
+  return fact.changedFields.some((path) => holds(baseline, path));
 }
 
 export class UnseenFacts {
@@ -87,8 +119,13 @@ export class UnseenFacts {
     this.pending.delete(uid);
     if (this.deps.eventJournal.hasEvent(uid)) return done();
     const live = await this.deps.read(refOf(fact));
-    if (!happened(fact, live) || this.recordedSince(fact)) return done();
+    const drift = touchesGit(fact, this.deps.baselineOf(fact));
+    if (!drift || !happened(fact, live) || this.recordedSince(fact)) {
+      this.deps.onOutcome?.("expired");
+      return done();
+    }
     this.journal(fact);
+    this.deps.onOutcome?.("journaled");
     return done();
   }
 
@@ -132,7 +169,7 @@ export class UnseenFacts {
       },
       origin: this.deps.originOf(fact),
       deleted,
-      note: ", undone before the auditor saw it (fields from the admission webhook; values unknown)",
+      note: ", not seen as drift by the auditor (undone before it looked, or made while none ran): fields from the admission webhook, values unknown",
     });
     this.deps.eventJournal.note(record);
   }

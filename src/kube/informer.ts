@@ -3,7 +3,7 @@ import type { Clock } from "../runtime/clock.js";
 import type { KubeClient, ListOptions } from "./client.js";
 import { keyOf, type KubeObject, type TypeRef } from "./objects.js";
 import { collectionPath } from "./paths.js";
-import { watchOnce, type WatchEvent } from "./watch.js";
+import { METADATA_WATCH, watchOnce, type WatchEvent } from "./watch.js";
 
 export type InformerEvent = "add" | "update" | "delete";
 export type InformerHandler<T> = (obj: T, old?: T) => void;
@@ -31,7 +31,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends List
  * A list-watch cache of one kind. Unlike client-node's ListWatch, which stops for good on any
  * error other than 410, it restarts on every failure with capped exponential backoff (1 s to
  * 30 s) and relists, so after an outage the cache and the handlers see every change (deletes
- * included) that happened meanwhile.
+ * included) that happened meanwhile. With metadataOnly, the watch asks for metadata only too
+ * (PartialObjectMetadata), so no object's data or spec ever reaches the cache.
  */
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
@@ -109,16 +110,25 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private async listAndWatch(signal: AbortSignal, onHealthy: () => void): Promise<void> {
+  /**
+   * Lists into the cache; returns the list's resourceVersion. In a frame of its own: as a
+   * local of listAndWatch, suspended while it watches, the list as the server sent it (before
+   * the transform) would stay alive until the next relist.
+   */
+  private async relist(signal: AbortSignal): Promise<string> {
     const { items, resourceVersion } = await this.opts.client.list<T>(this.opts.type, {
       ...this.opts,
       signal,
     });
     const { transform } = this.opts;
     this.replace(transform === undefined ? items : items.map((o) => transform(o)));
+    return resourceVersion;
+  }
+
+  private async listAndWatch(signal: AbortSignal, onHealthy: () => void): Promise<void> {
+    let rv = await this.relist(signal);
     const resource = await this.opts.client.resource(this.opts.type);
     const path = collectionPath(resource, this.opts.namespace);
-    let rv = resourceVersion;
     for (;;) {
       const end = await watchOnce({
         rest: this.opts.client.rest,
@@ -126,6 +136,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         resourceVersion: rv,
         signal,
         query: { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector },
+        ...(this.opts.metadataOnly === true ? { accept: METADATA_WATCH } : {}),
         timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60),
         onEvent: (event) => {
           onHealthy();

@@ -2,6 +2,9 @@ import { StringDecoder } from "node:string_decoder";
 import type { KubeObject } from "./objects.js";
 import type { RestClient } from "./rest.js";
 
+/** The Accept header of a watch of metadata only (PartialObjectMetadata: no data, no spec). */
+export const METADATA_WATCH = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
 
 export interface WatchEvent {
@@ -24,6 +27,8 @@ export async function watchOnce(opts: {
   path: string;
   resourceVersion: string;
   query?: Readonly<Record<string, string | undefined>>;
+  /** The Accept header; METADATA_WATCH streams metadata only. */
+  accept?: string;
   timeoutSeconds: number;
   signal: AbortSignal;
   onEvent: (event: WatchEvent) => void;
@@ -32,6 +37,7 @@ export async function watchOnce(opts: {
     method: "GET",
     path: opts.path,
     signal: opts.signal,
+    ...(opts.accept === undefined ? {} : { accept: opts.accept }),
     query: {
       ...opts.query,
       watch: true,

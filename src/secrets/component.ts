@@ -1,8 +1,9 @@
 /**
  * The secrets component: the SealedSecret controller (leader only) and its HTTP endpoints.
- * It owns two informers (SealedSecrets, and Secrets so that an owned Secret edited or deleted
- * out of band is restored and new key Secrets are picked up), a work queue, the keys in the
- * cluster and their renewal.
+ * It owns the SealedSecret informers, the Secret watches (secret-watches.ts: key Secrets and
+ * owned Secrets with their data, so new keys are picked up and an owned Secret edited or
+ * deleted out of band is restored; of every other Secret only its changes, as metadata, and
+ * nothing kept), a work queue, the keys in the cluster and their renewal.
  */
 import type { Router } from "express";
 import type { ComponentContext } from "../component-context.js";
@@ -30,18 +31,24 @@ import { reconcileSealedSecret, type ReconcileDeps } from "./reconcile.js";
 import { renewLoop } from "./renew.js";
 import { sealedSecretKeysFor, type SealedSecretObject } from "./render.js";
 import { secretsRouter } from "./routes.js";
+import { secretWatches, type SecretWatches } from "./secret-watches.js";
 import { inlineUnsealer, startUnsealPool, type Unsealer } from "./unseal-pool.js";
-import { wireHandlers } from "./watch.js";
+import { wireHandlers, wireKeys } from "./watch.js";
 
-/** Settings not (yet) in Config; the defaults suit a cluster. */
+/**
+ * Settings of the component. workers, renewPeriodMs and watchNamespace override Config's
+ * (config.secrets.workers, config.secrets.keyRenewPeriodHours, config.watchNamespace), which
+ * are used when they are absent; the others are not in Config, and their defaults suit a
+ * cluster.
+ */
 export interface SecretsOptions {
-  /** Reconciles in flight at once (different SealedSecrets). Default 8. */
+  /** Reconciles in flight at once (different SealedSecrets). Default: Config's (8). */
   readonly workers?: number;
   /** RSA size of generated keys. Default 4096 (as Bitnami). */
   readonly keyBits?: number;
-  /** A new key this long after the newest became current; 0 disables. Default 30 days. */
+  /** A new key this long after the newest became current; 0 disables. Default: Config's. */
   readonly renewPeriodMs?: number;
-  /** Watch one namespace only (SealedSecrets and Secrets); default all namespaces. */
+  /** Watch one namespace only (SealedSecrets and Secrets). Default: Config's (all). */
   readonly watchNamespace?: string;
   /**
    * A Normal "Unsealed" Event each time a Secret is written (as Bitnami). Default true; false
@@ -75,7 +82,7 @@ interface Lane {
 
 interface Running {
   readonly lanes: readonly Lane[];
-  readonly secrets: Informer;
+  readonly secrets: SecretWatches;
   readonly unsealer: Unsealer;
 }
 
@@ -87,13 +94,15 @@ export function createSecretsComponent(
   options: SecretsOptions = {},
 ): SecretsComponent {
   const logger = ctx.logger;
+  const workers = options.workers ?? ctx.config.secrets.workers;
+  const watchNamespace = options.watchNamespace ?? ctx.config.watchNamespace;
   const keys = new KeyStore({
     kube: ctx.kube,
     namespace: ctx.config.namespace,
     clock: ctx.clock,
     logger,
     ...(options.keyBits === undefined ? {} : { bits: options.keyBits }),
-    ...(options.renewPeriodMs === undefined ? {} : { renewPeriodMs: options.renewPeriodMs }),
+    renewPeriodMs: options.renewPeriodMs ?? ctx.config.secrets.keyRenewPeriodHours * 3_600_000,
   });
   const metrics = secretsMetrics(ctx.metrics.registry);
   const usage = new KeyUsage(metrics.keyUsage);
@@ -112,16 +121,20 @@ export function createSecretsComponent(
 
   const types: SealedSecretType[] =
     options.bitnami === true ? [SEALED_SECRET, BITNAMI_SEALED_SECRET] : [SEALED_SECRET];
-  const informer = <T extends KubeObject>(type: typeof SECRET | SealedSecretType): Informer<T> =>
+  const scope = watchNamespace === undefined ? {} : { namespace: watchNamespace };
+  const onInformerError =
+    (kind: string) =>
+    (err: unknown, attempt: number): void => {
+      ctx.metrics.informerRestarts.inc({ resource: kind });
+      logger.warn({ resource: kind, attempt, err: errorMessage(err) }, "informer restarts");
+    };
+  const informer = <T extends KubeObject>(type: SealedSecretType): Informer<T> =>
     new Informer<T>({
       client: ctx.kube,
       type,
       clock: ctx.clock,
-      ...(options.watchNamespace === undefined ? {} : { namespace: options.watchNamespace }),
-      onError: (err, attempt) => {
-        ctx.metrics.informerRestarts.inc({ resource: type.kind });
-        logger.warn({ resource: type.kind, attempt, err: errorMessage(err) }, "informer restarts");
-      },
+      ...scope,
+      onError: onInformerError(type.kind),
     });
 
   const onKeysChanged = (): void => {
@@ -156,14 +169,12 @@ export function createSecretsComponent(
     successEvents: options.successEvents ?? true,
   });
 
-  const wire = (lane: Lane, secrets: Informer): void => {
+  const wire = (lane: Lane, secrets: SecretWatches): void => {
     wireHandlers({
       queue: lane.queue,
       sealedSecrets: lane.sealedSecrets,
       secrets,
-      keys,
       written: lane.written,
-      onKeysChanged,
       ownersOf: (secret) =>
         sealedSecretKeysFor(secret, lane.type.apiVersion, (key) => {
           const [ns, name] = key.split("/");
@@ -182,7 +193,14 @@ export function createSecretsComponent(
     const threads = ctx.config.unsealThreads;
     const unsealer = threads > 0 ? startUnsealPool(threads, cpuMeter) : inlineUnsealer(cpuMeter);
     closers.add(() => unsealer.close());
-    const current: Running = { lanes: types.map(laneFor), secrets: informer(SECRET), unsealer };
+    const secrets = secretWatches({
+      client: ctx.kube,
+      clock: ctx.clock,
+      keyNamespace: ctx.config.namespace,
+      ...(watchNamespace === undefined ? {} : { watchNamespace }),
+      onError: onInformerError(SECRET.kind),
+    });
+    const current: Running = { lanes: types.map(laneFor), secrets, unsealer };
     closers.add(async () => {
       for (const lane of current.lanes) lane.queue.shutDown();
       await Promise.all([
@@ -194,7 +212,8 @@ export function createSecretsComponent(
     closers.add(() => {
       running = undefined;
     });
-    for (const lane of current.lanes) wire(lane, current.secrets);
+    wireKeys(secrets.keys, keys, onKeysChanged);
+    for (const lane of current.lanes) wire(lane, secrets);
     return current;
   };
 
@@ -232,7 +251,7 @@ export function createSecretsComponent(
         return runWorkers({
           queue: lane.queue,
           reconcile: (key) => reconcileSealedSecret(deps, key),
-          workers: options.workers ?? 8,
+          workers,
           signal,
           clock: ctx.clock,
           onResult: (key, outcome, ms, err) => {

@@ -23,6 +23,14 @@ export const MANAGED_ANNOTATION = "sealedsecrets.bitnami.com/managed";
  */
 export const TEMPLATE_HASH_ANNOTATION = "gitops-guard.io/sealed-secret-template";
 
+/**
+ * Every Secret the controller writes carries OWNED_LABEL=OWNED_VALUE (set by its server-side
+ * apply), so it can watch those with their data and every other Secret as metadata only. The
+ * label is a filter, not a claim: ownership is the Secret's controller owner reference.
+ */
+export const OWNED_LABEL = "gitops-guard.io/managed-by";
+export const OWNED_VALUE = "sealedsecrets";
+
 /** The controller name in metrics and Events. */
 export const CONTROLLER = "sealedsecrets";
 export const EVENT_SOURCE = "gitops-guard-secrets";

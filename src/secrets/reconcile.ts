@@ -1,7 +1,8 @@
 /**
  * reconcile(key) for one SealedSecret, level-triggered: read it and its Secret from the
- * caches, unseal with every key held, apply the Secret (server-side apply, owner reference)
- * when it differs, and say what happened in status, an Event and the metrics.
+ * caches (a Secret without the owned label from the API server), unseal with every key held,
+ * apply the Secret (server-side apply, owner reference, owned label) when it differs, and say
+ * what happened in status, an Event and the metrics.
  */
 import {
   BITNAMI_API_VERSION,
@@ -28,6 +29,7 @@ import {
   secretUpToDate,
   type SealedSecretObject,
 } from "./render.js";
+import type { SecretReader } from "./secret-watches.js";
 import type { Unsealer } from "./unseal-pool.js";
 import { failed, nextStatus, notOwnedMessage, synced, type SyncOutcome } from "./status.js";
 
@@ -36,7 +38,8 @@ export interface ReconcileDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sealedSecrets: Informer<SealedSecretObject>;
-  readonly secrets: Informer;
+  /** The live Secrets: owned ones from the cache, any other read when it exists. */
+  readonly secrets: SecretReader;
   readonly keys: KeyStore;
   readonly events: EventRecorder;
   /** Record a Normal Event when a Secret is written. */
@@ -228,7 +231,7 @@ export async function reconcileSealedSecret(
   const run: Run = { deps, key, obj };
   const ss = parse(run);
   if (!("spec" in ss)) return terminal(run, ss, "invalid");
-  const live = deps.secrets.get(name, namespace);
+  const live = await deps.secrets.live(name, namespace);
   if (ownership(live, ss) === "foreign") {
     const message = notOwnedMessage(namespace, name);
     return terminal(run, failed(REASONS.notOwned, message), "unmanaged");

@@ -8,7 +8,7 @@ import type { SealedSecret } from "../crypto/sealing/sealed-secret.js";
 import type { SecretObject } from "../crypto/sealing/unseal.js";
 import { keyOf, type KubeObject, type OwnerReference } from "../kube/objects.js";
 import type { Condition } from "../runtime/conditions.js";
-import { MANAGED_ANNOTATION, TEMPLATE_HASH_ANNOTATION } from "./names.js";
+import { MANAGED_ANNOTATION, OWNED_LABEL, OWNED_VALUE, TEMPLATE_HASH_ANNOTATION } from "./names.js";
 
 /** The SealedSecret as read from the cache: what the controller needs of it. */
 export interface SealedSecretObject extends KubeObject {
@@ -39,15 +39,20 @@ export function templateHash(secret: SecretObject): string {
   return createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 32);
 }
 
-/** The apply body: the unsealed Secret plus the template hash annotation. */
+/**
+ * The apply body: the unsealed Secret plus the template hash annotation and the owned label.
+ * The hash is the template's alone, so a Secret written before the label existed keeps its
+ * hash and is told apart by the missing label (secretUpToDate), which its next apply sets.
+ */
 export function desiredSecret(secret: SecretObject): KubeObject {
   const annotations = { ...secret.metadata.annotations };
   annotations[TEMPLATE_HASH_ANNOTATION] = templateHash(secret);
+  const labels = { ...secret.metadata.labels, [OWNED_LABEL]: OWNED_VALUE };
   const type = secret.type ?? "Opaque";
   return {
     ...secret,
     type,
-    metadata: { ...secret.metadata, annotations },
+    metadata: { ...secret.metadata, labels, annotations },
   };
 }
 

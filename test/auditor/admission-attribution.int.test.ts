@@ -12,6 +12,7 @@ import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
 import { createPolicy, kubectl, readyOf, startAdmission } from "../admission/harness.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
+import { vetoUpdates } from "../helpers/veto-webhook.js";
 import { gitSyncWithInventory, ownedConfigMap, ref, startAuditor } from "./harness.js";
 
 const GUARD_CONFIGMAPS = {
@@ -198,7 +199,7 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     expect(unseen?.user?.username).toBe("envtest-admin");
     expect(unseen?.userSource).toBe("admission");
     expect(unseen?.diff).toEqual([{ path: "/data/LOG_LEVEL", op: "replace" }]);
-    expect(unseen?.message).toContain("undone before the auditor saw it");
+    expect(unseen?.message).toContain("not seen as drift by the auditor");
     expect(unseen?.event?.uid).toBeDefined();
     await second.stop();
 
@@ -217,5 +218,42 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     const names = drifts(third.records(), ns).map((r) => r.object?.name);
     expect(names.filter((n) => n === "unseen")).toHaveLength(1);
     expect(names.filter((n) => n === "seen")).toHaveLength(2);
+  });
+
+  it("makes no record of a write a later admission step refused: its fact expires", async () => {
+    const ns = await testNamespace("attr5");
+    await guarded(ns, ["frozen", "marker"]);
+    const auditor = await startAuditor();
+    await startAdmission(ns);
+    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
+    await eventually(
+      "the policy Ready",
+      async () => (await readyOf(policy))?.["status"] === "True",
+    );
+    await webhookServing(ns, "frozen");
+    await vetoUpdates(ns, "frozen");
+    const expired = async (): Promise<number> =>
+      Number(
+        /gitops_guard_attribution_unseen_facts_total\{outcome="expired"\} (\d+)/.exec(
+          await auditor.metrics.text(),
+        )?.[1] ?? "0",
+      );
+    const before = await expired();
+    // Ours allows the exempt admin (and writes its fact); the other webhook refuses the write.
+    await eventually("the other webhook to refuse", async () => {
+      const r = await kubectl("admin", ["label", "configmap", "frozen", "-n", ns, "x=1"]);
+      return r.code !== 0 && r.stderr.includes("vetoed");
+    });
+    await eventually(
+      "the refused write's fact checked and expired",
+      async () => (await expired()) > before,
+    );
+    await clientAs("admin").mergePatch(
+      ref(ns, "marker"),
+      { data: { LOG_LEVEL: "debug" } },
+      { fieldManager: "kubectl-edit" },
+    );
+    await eventually("the marker's record", () => drifts(auditor.records(), ns).length > 0);
+    expect(drifts(auditor.records(), ns).map((r) => r.object?.name)).toEqual(["marker"]);
   });
 });

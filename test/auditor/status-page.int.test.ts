@@ -1,77 +1,32 @@
 // The status page as a person sees it: a real drift (attributed by the API server's audit
 // webhook) and a real break-glass against the envtest API server, the auditor's ops routes on
 // loopback, and Debian's Chromium driven headless by playwright-core.
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Router } from "express";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   ACTIVE_KEY,
   BITNAMI_KEY_SECRET_LABEL,
   keySecret,
 } from "../../src/crypto/sealing/key-secret.js";
-import { createOpsApp } from "../../src/http/ops.js";
 import { createKubeClient, FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
-import { realClock } from "../../src/runtime/clock.js";
-import { createLogger } from "../../src/telemetry/log.js";
-import type { Metrics } from "../../src/telemetry/metrics.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
-import { sink } from "../helpers/log-sink.js";
 import { makeServingCert, makeTestCa } from "../helpers/tls.js";
 import {
   auditedApiServer,
   breakGlassEdit,
   configMap,
-  gitSyncWithInventory,
   ref,
   startAuditor,
   userKubeconfig,
 } from "./harness.js";
+import { openBrowser, opsServer, row, syncedGitSync } from "./status-browser.js";
 
 const SCREENSHOT = join(tmpdir(), "gitops-guard-status-page.png");
 const SYSTEM_NS = "gitops-guard-system";
 // Stands in for key material: it must never reach the page.
 const KEY_MARKER = "status-page-key-material-3b9f";
-
-let browser: Browser | undefined;
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** A GitSync "app" as the reconciler leaves it after a good sync, with these objects. */
-async function syncedGitSync(ns: string, objects: readonly KubeObject[]): Promise<void> {
-  await gitSyncWithInventory(ns, objects);
-  // Its inventory must not stay in the scope of later auditors.
-  onTestFinished(async () => {
-    await clientAs("admin").delete({
-      apiVersion: "gitops-guard.io/v1alpha1",
-      kind: "GitSync",
-      namespace: ns,
-      name: "app",
-    });
-  });
-  const now = new Date().toISOString();
-  const condition = (type: string, reason: string, message: string) => ({
-    type,
-    status: "True",
-    reason,
-    message,
-    lastTransitionTime: now,
-  });
-  await clientAs("admin").patchStatus(
-    { apiVersion: "gitops-guard.io/v1alpha1", kind: "GitSync", namespace: ns, name: "app" },
-    {
-      lastSyncTime: now,
-      conditions: [
-        condition("Ready", "Synced", "applied 2 objects"),
-        condition("Healthy", "Healthy", "every object is healthy"),
-      ],
-    },
-  );
-}
 
 /** A key Secret labelled as the secrets controller labels its keys; placeholder material. */
 async function keySecretFor(ns: string): Promise<string> {
@@ -87,43 +42,6 @@ async function keySecretFor(ns: string): Promise<string> {
     await admin.delete({ apiVersion: "v1", kind: "Secret", namespace: SYSTEM_NS, name });
   });
   return name;
-}
-
-/** The real ops app (health, metrics, not-found handling) with the auditor's routes, and the
- * readers' check on, as in a cluster: the page itself stays open to whoever reaches the port. */
-async function opsServer(router: Router, metrics: Metrics): Promise<string> {
-  const app = createOpsApp({
-    metrics,
-    readiness: () => ({ ready: true, checks: {} }),
-    logger: createLogger({ level: "silent", destination: sink().stream }),
-    routers: [router],
-    auth: { kube: clientAs("admin"), clock: realClock() },
-  });
-  const server = app.listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  onTestFinished(() => {
-    server.close();
-  });
-  return `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
-}
-
-async function openBrowser(): Promise<Page> {
-  browser ??= await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
-    timeout: 30_000,
-  });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(10_000);
-  return page;
-}
-
-/** The visible text of the row of `table` (by caption) that mentions `text`. */
-async function row(page: Page, table: string | RegExp, text: string): Promise<string> {
-  const found = page.getByRole("table", { name: table }).getByRole("row").filter({ hasText: text });
-  await found.first().waitFor();
-  return found.first().innerText();
 }
 
 describe("status page in a browser", () => {

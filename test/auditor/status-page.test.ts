@@ -344,4 +344,18 @@ describe("JournalWindow", () => {
     expect(lists).toEqual([0, 3]);
     journal.close();
   });
+
+  it("reads any record by seq, and finds a drift's heal past pages of other objects' heals", () => {
+    const journal = JournalStore.open(":memory:", new FakeClock(T0));
+    const drift = journal.append({ type: "drift-detected", object: cm, diff: [] });
+    const otherGroup = { ...cm, apiVersion: "example.com/v1" };
+    for (let i = 0; i < 250; i++) journal.append({ type: "drift-healed", object: otherGroup });
+    const heal = journal.append({ type: "drift-healed", object: cm });
+    const window = new JournalWindow(journal, 5);
+    expect(window.record(drift.seq)).toEqual(drift);
+    expect([0, heal.seq + 1].map((seq) => window.record(seq))).toEqual([undefined, undefined]);
+    expect(window.healOf(drift)?.seq).toBe(heal.seq);
+    expect(window.healOf(heal)).toBeUndefined();
+    journal.close();
+  });
 });

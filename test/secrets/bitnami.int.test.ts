@@ -12,6 +12,7 @@ import { encodeBase64 } from "../../src/crypto/sealing/base64.js";
 import { hybridEncrypt } from "../../src/crypto/sealing/hybrid.js";
 import { sealingLabel } from "../../src/crypto/sealing/scope.js";
 import type { KubeObject } from "../../src/kube/objects.js";
+import { OWNED_LABEL, OWNED_VALUE } from "../../src/secrets/names.js";
 import { workdir } from "../cli/harness.js";
 import { kubectl } from "../envtest/bootstrap.js";
 import { ensureBinaries } from "../envtest/binaries.js";
@@ -106,7 +107,7 @@ describe("bitnami.com/v1alpha1 SealedSecrets", () => {
       return decoded(a)["password"] === PASSWORD && decoded(b)["password"] === PASSWORD;
     });
     const legacy = await secretOf(ns, "legacy");
-    expect(legacy?.metadata.labels).toEqual({ tier: "db" });
+    expect(legacy?.metadata.labels).toEqual({ tier: "db", [OWNED_LABEL]: OWNED_VALUE });
     expect(legacy?.metadata.ownerReferences?.[0]).toMatchObject({
       apiVersion: "bitnami.com/v1alpha1",
       kind: "SealedSecret",

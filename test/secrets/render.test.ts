@@ -5,12 +5,18 @@ import { readSecret, sealSecret } from "../../src/crypto/sealing/seal.js";
 import { readSealedSecret, type SealedSecret } from "../../src/crypto/sealing/sealed-secret.js";
 import { unsealSealedSecret } from "../../src/crypto/sealing/unseal.js";
 import type { KubeObject } from "../../src/kube/objects.js";
-import { MANAGED_ANNOTATION, TEMPLATE_HASH_ANNOTATION } from "../../src/secrets/names.js";
+import {
+  MANAGED_ANNOTATION,
+  OWNED_LABEL,
+  OWNED_VALUE,
+  TEMPLATE_HASH_ANNOTATION,
+} from "../../src/secrets/names.js";
 import {
   desiredSecret,
   ownership,
   sealedSecretKeysFor,
   secretUpToDate,
+  templateHash,
 } from "../../src/secrets/render.js";
 
 const PASSWORD = "s3cr3t-render-value";
@@ -85,6 +91,29 @@ describe("desiredSecret", () => {
     expect(relabelled.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION]).not.toBe(
       a.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION],
     );
+  });
+});
+
+describe("the owned label", () => {
+  it("is on every desired Secret, over a template's own value, and outside the template hash", () => {
+    const plain = sealed();
+    const unsealed = unsealSealedSecret(plain, { keyring: ring, ownerUid: "uid-1" }).secret;
+    const want = desiredSecret(unsealed);
+    expect(want.metadata.labels).toEqual({ app: "db", [OWNED_LABEL]: OWNED_VALUE });
+    expect(want.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION]).toBe(templateHash(unsealed));
+    const claimed = desired(
+      sealed({
+        metadata: { name: "db", namespace: "prod", labels: { app: "db", [OWNED_LABEL]: "me" } },
+      }),
+    );
+    expect(claimed.metadata.labels?.[OWNED_LABEL]).toBe(OWNED_VALUE);
+  });
+
+  it("makes a Secret written before it existed (or stripped of it) out of date", () => {
+    const want = desired(sealed());
+    const { [OWNED_LABEL]: _, ...earlier } = want.metadata.labels ?? {};
+    expect(secretUpToDate(live(want, { labels: earlier }), want)).toBe(false);
+    expect(secretUpToDate(live(want), want)).toBe(true);
   });
 });
 

@@ -43,6 +43,14 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * How long a heal took. Self-heal is often quicker than a second, and "0s" would read as "not
+ * measured": tenths below a second.
+ */
+export function healTook(ms: number): string {
+  return ms < 1000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : duration(ms);
+}
+
 /** A <time> with the absolute time in datetime and title, and `label` (default: relative) shown. */
 export function timeEl(atMs: number, nowMs: number, label?: string): string {
   const at = iso(atMs);
@@ -55,3 +63,20 @@ export function days(ms: number): string {
   if (n === 0) return "less than a day";
   return n === 1 ? "1 day" : `${String(n)} days`;
 }
+
+// Links between the pages are relative, so they also work under the API server's service proxy
+// (…/services/gitops-guard:http/proxy/status): the route redirects a trailing slash away so
+// they always resolve from the same depth.
+
+/** A record's detail view, linked from /status. */
+export function recordHrefFromStatus(seq: number): string {
+  return `status/records/${String(seq)}`;
+}
+
+/** Another record's detail view, linked from /status/records/<seq>. */
+export function recordHrefFromRecord(seq: number): string {
+  return String(seq);
+}
+
+/** /status, linked from /status/records/<seq>. */
+export const STATUS_HREF_FROM_RECORD = "../../status";

@@ -144,7 +144,7 @@ export function gitSyncRows(objects: readonly KubeObject[]): GitSyncRow[] {
 }
 
 /** One object across records: a deletion's heal (re-creation) has a new uid, so no uid. */
-function objectKey(o: JournalObject | undefined): string {
+export function objectKey(o: JournalObject | undefined): string {
   return o === undefined ? "" : `${o.apiVersion}|${o.kind}|${o.namespace ?? ""}|${o.name}`;
 }
 

@@ -29,16 +29,20 @@ ul.fields { margin: 0; padding-left: 1rem; }
 .warn { color: #8a5300; }
 .tag { font-size: 11px; border: 1px solid currentColor; border-radius: 3px; padding: 0 .3rem; }
 footer { color: #555; font-size: 12px; }
+th[scope="row"] { width: 11rem; }
+code.value { white-space: pre-wrap; }
+nav { margin: .5rem 0; }
 `;
 
-function document(title: string, body: string): string {
+/** A whole page around body; it reloads itself every `refresh` seconds unless that is 0. */
+export function document(title: string, body: string, refresh = REFRESH_SECONDS): string {
   return [
     "<!doctype html>",
     '<html lang="en">',
     "<head>",
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<meta http-equiv="refresh" content="${String(REFRESH_SECONDS)}">`,
+    ...(refresh > 0 ? [`<meta http-equiv="refresh" content="${String(refresh)}">`] : []),
     `<title>${esc(title)}</title>`,
     `<style>${STYLE}</style>`,
     "</head>",

@@ -2,7 +2,7 @@
  * The status page's tables, one function per section. Every string from the cluster or the
  * journal goes through esc(): names, reasons, messages and field paths are anyone's text.
  */
-import { days, duration, esc, timeEl } from "./format.js";
+import { days, duration, esc, healTook, recordHrefFromStatus, timeEl } from "./format.js";
 import type {
   BreakGlassRow,
   ConditionView,
@@ -29,12 +29,12 @@ export function table(
 
 const td = (html: string): string => `<td>${html}</td>`;
 
-function objectName(o: { readonly namespace?: string; readonly name: string }): string {
+export function objectName(o: { readonly namespace?: string; readonly name: string }): string {
   return o.namespace === undefined || o.namespace === "" ? o.name : `${o.namespace}/${o.name}`;
 }
 
 /** "main@sha1:<40 hex>" shown as "main@0123456789ab", the whole revision in its title. */
-function revisionHtml(revision: string | undefined): string {
+export function revisionHtml(revision: string | undefined): string {
   if (revision === undefined) return `<span class="muted">none applied yet</span>`;
   const short = revision.replace(/@sha1:([0-9a-f]{12})[0-9a-f]{28}$/, "@$1");
   return `<code title="${esc(revision)}">${esc(short)}</code>`;
@@ -121,17 +121,20 @@ function gitHtml(d: DriftRow): string {
 
 function healedHtml(d: DriftRow, nowMs: number): string {
   if (d.healedAtMs === undefined) return `<strong class="bad">not healed</strong>`;
-  const tookMs = d.healedAtMs - d.atMs;
-  // Self-heal is often quicker than a second; "0s" would read as "not measured".
-  const took = tookMs < 1000 ? `${(Math.max(0, tookMs) / 1000).toFixed(1)}s` : duration(tookMs);
-  const after = `healed after ${took}`;
+  const after = `healed after ${healTook(d.healedAtMs - d.atMs)}`;
   return `<strong class="ok">${esc(after)}</strong><div class="msg">${timeEl(d.healedAtMs, nowMs)}</div>`;
+}
+
+/** When, and the link to the record's detail view (diff values, source, heal). */
+function whenHtml(d: DriftRow, nowMs: number): string {
+  const href = esc(recordHrefFromStatus(d.seq));
+  return `${timeEl(d.atMs, nowMs)}<div class="msg"><a href="${href}">record #${String(d.seq)}</a></div>`;
 }
 
 export function driftSection(model: StatusModel, nowMs: number): string {
   const rows = model.drifts.map((d) =>
     [
-      td(timeEl(d.atMs, nowMs)),
+      td(whenHtml(d, nowMs)),
       td(whoHtml(d)),
       td(whatHtml(d)),
       td(fieldsHtml(d.fields)),

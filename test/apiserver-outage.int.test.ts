@@ -24,18 +24,14 @@ import {
   leaseSpec,
   productAccounts,
   startGuard,
+  ELECTION_ENV,
+  TIMING,
   type GuardProcess,
 } from "./helpers/guard-process.js";
 import { GitRepo } from "./reconciler/helpers/git-repo.js";
 import { putGitSync, waitForApplied } from "./reconciler/helpers/harness.js";
 import { configMap, yaml } from "./reconciler/helpers/manifests.js";
 
-const TIMING = { lease: 5, renew: 4, retry: 1 };
-const ELECTION_ENV = {
-  GITOPS_GUARD_LEADER_ELECTION_LEASE_DURATION_SECONDS: String(TIMING.lease),
-  GITOPS_GUARD_LEADER_ELECTION_RENEW_DEADLINE_SECONDS: String(TIMING.renew),
-  GITOPS_GUARD_LEADER_ELECTION_RETRY_PERIOD_SECONDS: String(TIMING.retry),
-};
 const BURST = 150;
 const OUTAGE_MS = 30_000;
 /** The lease is lost renewDeadline after the last renewal (at most a retry period before the

@@ -22,19 +22,14 @@ import {
   leaseSpec,
   productAccounts,
   startGuard,
+  ELECTION_ENV,
+  TIMING,
   type GuardProcess,
 } from "./helpers/guard-process.js";
 import { GitRepo } from "./reconciler/helpers/git-repo.js";
 import { putGitSync, requestSync, waitForApplied } from "./reconciler/helpers/harness.js";
 import { configMap, yaml } from "./reconciler/helpers/manifests.js";
 
-// Short, with room for two busy cores: a leader that misses its renewDeadline now exits.
-const TIMING = { lease: 5, renew: 4, retry: 1 };
-const ELECTION_ENV = {
-  GITOPS_GUARD_LEADER_ELECTION_LEASE_DURATION_SECONDS: String(TIMING.lease),
-  GITOPS_GUARD_LEADER_ELECTION_RENEW_DEADLINE_SECONDS: String(TIMING.renew),
-  GITOPS_GUARD_LEADER_ELECTION_RETRY_PERIOD_SECONDS: String(TIMING.retry),
-};
 const BURST = 150;
 /** Orphan: the namespace goes with the test, so deleting the GitSync need not prune it all. */
 const SPEC = { ref: { branch: "main" }, prune: true, selfHeal: true, deletionPolicy: "Orphan" };

@@ -32,6 +32,14 @@ async function guarded(ns: string, names: readonly string[]): Promise<void> {
   await gitSyncWithInventory(ns, objects);
 }
 
+/** The webhook and its policy for ns, serving: bob (not exempt) is denied a change of name. */
+async function guardedByWebhook(ns: string, name: string): Promise<void> {
+  await startAdmission(ns);
+  const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
+  await eventually("the policy Ready", async () => (await readyOf(policy))?.["status"] === "True");
+  await webhookServing(ns, name);
+}
+
 /** Waits until the webhook judges requests in ns: bob (not exempt) is denied. */
 async function webhookServing(ns: string, name: string): Promise<void> {
   await eventually("the webhook to judge requests", async () => {
@@ -92,13 +100,7 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     const ns = await testNamespace("attr2");
     await guarded(ns, ["a", "b"]);
     const auditor = await startAuditor();
-    await startAdmission(ns);
-    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
-    await eventually(
-      "the policy Ready",
-      async () => (await readyOf(policy))?.["status"] === "True",
-    );
-    await webhookServing(ns, "a");
+    await guardedByWebhook(ns, "a");
 
     await Promise.all([
       clientAs("admin").mergePatch(
@@ -122,13 +124,7 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
   it("makes no fact of a dry run", async () => {
     const ns = await testNamespace("attr3");
     await guarded(ns, ["a"]);
-    await startAdmission(ns);
-    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
-    await eventually(
-      "the policy Ready",
-      async () => (await readyOf(policy))?.["status"] === "True",
-    );
-    await webhookServing(ns, "a");
+    await guardedByWebhook(ns, "a");
     const dry = await kubectl("alice", [
       "label",
       "configmap",
@@ -166,13 +162,7 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     });
     const journalPath = join(dir, "journal.db");
     await guarded(ns, ["seen", "unseen"]);
-    await startAdmission(ns);
-    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
-    await eventually(
-      "the policy Ready",
-      async () => (await readyOf(policy))?.["status"] === "True",
-    );
-    await webhookServing(ns, "seen");
+    await guardedByWebhook(ns, "seen");
     const admin = clientAs("admin");
     const first = await startAuditor({ journalPath });
     await admin.mergePatch(
@@ -224,13 +214,7 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     const ns = await testNamespace("attr5");
     await guarded(ns, ["frozen", "marker"]);
     const auditor = await startAuditor();
-    await startAdmission(ns);
-    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
-    await eventually(
-      "the policy Ready",
-      async () => (await readyOf(policy))?.["status"] === "True",
-    );
-    await webhookServing(ns, "frozen");
+    await guardedByWebhook(ns, "frozen");
     await vetoUpdates(ns, "frozen");
     const expired = async (): Promise<number> =>
       Number(

@@ -107,34 +107,19 @@ export async function bobBreaksGlass(c: GuardContext): Promise<void> {
   c.out.result("bob's break-glass edit", "admitted");
 }
 
+/** `gitops-guard audit list` against the ops server, as the security team's reader. */
+function auditList(c: GuardContext, args: readonly string[]): Promise<string> {
+  return cli(["audit", "list", "--server", c.opsUrl, "--kubeconfig", c.reader, ...args]);
+}
+
 export async function journaledAndAlerted(c: GuardContext): Promise<void> {
   c.out.step("The auditor journals bob's change and alerts the local receiver (HMAC checked)");
   const listed = await until("the journal record", async () => {
-    const out = await cli([
-      "audit",
-      "list",
-      "--server",
-      c.opsUrl,
-      "--kubeconfig",
-      c.reader,
-      "--type",
-      "break-glass",
-    ]);
+    const out = await auditList(c, ["--type", "break-glass"]);
     return out.includes("bob") ? out : undefined;
   });
   c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type break-glass\n${listed}`);
-  const asJson = await cli([
-    "audit",
-    "list",
-    "--server",
-    c.opsUrl,
-    "--kubeconfig",
-    c.reader,
-    "--type",
-    "break-glass",
-    "-o",
-    "json",
-  ]);
+  const asJson = await auditList(c, ["--type", "break-glass", "-o", "json"]);
   const record = (JSON.parse(asJson) as { diff?: { path: string }[] }[]).find((r) =>
     (r.diff ?? []).some((d) => d.path === "/data/checkout"),
   );
@@ -164,16 +149,7 @@ export async function expiresAndHeals(c: GuardContext): Promise<void> {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   c.out.say(`checkout=enabled again ${seconds} s after this step began`);
   const healed = await until("the drift-healed record", async () => {
-    const out = await cli([
-      "audit",
-      "list",
-      "--server",
-      c.opsUrl,
-      "--kubeconfig",
-      c.reader,
-      "--type",
-      "drift-healed",
-    ]);
+    const out = await auditList(c, ["--type", "drift-healed"]);
     return out.includes("settings") ? out : undefined;
   });
   c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type drift-healed\n${healed}`);

@@ -296,3 +296,11 @@ export async function deleteGitSync(namespace: string, name: string): Promise<vo
     return (await admin.get(ref)) === undefined;
   });
 }
+
+/** Short lease timings, with room for two busy cores: a leader that misses renewDeadline exits. */
+export const TIMING = { lease: 5, renew: 4, retry: 1 } as const;
+export const ELECTION_ENV: Readonly<Record<string, string>> = {
+  GITOPS_GUARD_LEADER_ELECTION_LEASE_DURATION_SECONDS: String(TIMING.lease),
+  GITOPS_GUARD_LEADER_ELECTION_RENEW_DEADLINE_SECONDS: String(TIMING.renew),
+  GITOPS_GUARD_LEADER_ELECTION_RETRY_PERIOD_SECONDS: String(TIMING.retry),
+};

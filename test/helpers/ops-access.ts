@@ -3,6 +3,7 @@
 import { onTestFinished } from "vitest";
 import { PROTECTED_PATHS } from "../../src/http/ops.js";
 import { clientAs, eventually } from "../envtest/context.js";
+import { requestToken } from "./ops-reader.js";
 
 const SA = { apiVersion: "v1", kind: "ServiceAccount" } as const;
 
@@ -19,18 +20,7 @@ export async function serviceAccountToken(namespace: string, name: string): Prom
   if ((await admin.get({ ...SA, namespace, name })) === undefined) {
     await admin.create({ ...SA, metadata: { namespace, name } });
   }
-  const request = await admin.rest.json<{ status?: { token?: string } }>({
-    method: "POST",
-    path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    body: {
-      apiVersion: "authentication.k8s.io/v1",
-      kind: "TokenRequest",
-      spec: { expirationSeconds: 3600 },
-    },
-  });
-  const token = request.status?.token;
-  if (token === undefined) throw new Error(`no token in the TokenRequest for ${namespace}/${name}`);
-  return token;
+  return requestToken(admin, namespace, name);
 }
 
 /**

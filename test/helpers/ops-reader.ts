@@ -29,9 +29,18 @@ export async function opsReaderToken(admin: KubeClient, name = "ops-reader"): Pr
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ROLE },
     subjects: [{ kind: "ServiceAccount", name, namespace: NAMESPACE }],
   });
+  return requestToken(admin, NAMESPACE, name);
+}
+
+/** A one-hour token of namespace/name from a TokenRequest (the account must exist). */
+export async function requestToken(
+  admin: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<string> {
   const request = await admin.rest.json<{ status?: { token?: string } }>({
     method: "POST",
-    path: `/api/v1/namespaces/${NAMESPACE}/serviceaccounts/${name}/token`,
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
     body: {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
@@ -40,7 +49,7 @@ export async function opsReaderToken(admin: KubeClient, name = "ops-reader"): Pr
   });
   const token = request.status?.token;
   if (token === undefined)
-    throw new Error(`the TokenRequest for ${NAMESPACE}/${name} returned no token`);
+    throw new Error(`the TokenRequest for ${namespace}/${name} returned no token`);
   return token;
 }
 

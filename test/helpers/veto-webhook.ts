@@ -75,6 +75,10 @@ export async function vetoUpdates(namespace: string, name: string): Promise<void
       kind: config.kind,
       name: config.metadata.name,
     });
-    await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
   });
 }

@@ -35,6 +35,8 @@ export interface AuditDeps {
   readonly breakGlass: BreakGlassBook;
   readonly audit: FactIndex<AuditFact>;
   readonly admission: FactIndex<AdmissionFact>;
+  /** An admission fact's Event already joined to a record (never joined twice). */
+  readonly consumed?: (eventUid: string) => boolean;
   readonly productNamespace: string;
   /** How long an unattributed change waits for an audit event or admission Event to arrive. */
   readonly graceMs: number;
@@ -106,6 +108,8 @@ function attributionOf(
     observedMs: deps.clock.now(),
     audit: deps.audit.about(key),
     admission: deps.admission.about(key),
+    paths: seen.changes.map((c) => c.path),
+    ...(deps.consumed === undefined ? {} : { consumed: deps.consumed }),
     ...(deletion ? { deletion } : {}),
   });
 }

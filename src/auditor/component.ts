@@ -295,6 +295,7 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
               breakGlass: state.breakGlass,
               audit,
               admission,
+              consumed: (uid) => eventJournal.hasEvent(uid),
               productNamespace: ctx.config.namespace,
               graceMs,
               ...(options.pruneWaitMs === undefined ? {} : { pruneWaitMs: options.pruneWaitMs }),

@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
-import { createPolicy, kubectl, readyOf, startAdmission } from "../admission/harness.js";
+import {
+  createPolicy,
+  kubectl,
+  readyOf,
+  startAdmission,
+  type RunningAdmission,
+} from "../admission/harness.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { vetoUpdates } from "../helpers/veto-webhook.js";
 import { gitSyncWithInventory, ownedConfigMap, ref, startAuditor } from "./harness.js";
@@ -33,11 +39,12 @@ async function guarded(ns: string, names: readonly string[]): Promise<void> {
 }
 
 /** The webhook and its policy for ns, serving: bob (not exempt) is denied a change of name. */
-async function guardedByWebhook(ns: string, name: string): Promise<void> {
-  await startAdmission(ns);
+async function guardedByWebhook(ns: string, name: string): Promise<RunningAdmission> {
+  const running = await startAdmission(ns);
   const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
   await eventually("the policy Ready", async () => (await readyOf(policy))?.["status"] === "True");
   await webhookServing(ns, name);
+  return running;
 }
 
 /** Waits until the webhook judges requests in ns: bob (not exempt) is denied. */
@@ -239,5 +246,34 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     );
     await eventually("the marker's record", () => drifts(auditor.records(), ns).length > 0);
     expect(drifts(auditor.records(), ns).map((r) => r.object?.name)).toEqual(["marker"]);
+  });
+
+  it("names nobody, never the wrong person, for an edit made while the webhook was down", async () => {
+    const ns = await testNamespace("attr6");
+    await guarded(ns, ["a"]);
+    const auditor = await startAuditor();
+    const webhook = await guardedByWebhook(ns, "a");
+    await clientAs("alice").mergePatch(
+      ref(ns, "a"),
+      { data: { LOG_LEVEL: "debug" } },
+      { fieldManager: "kubectl-edit" },
+    );
+    await eventually("alice's record", () => drifts(auditor.records(), ns).length === 1);
+    // failurePolicy Ignore: with the webhook gone the write passes unjudged, and no fact is made.
+    await webhook.stop();
+    await clientAs("admin").mergePatch(
+      ref(ns, "a"),
+      { data: { LOG_LEVEL: "trace" } },
+      { fieldManager: "kubectl-edit" },
+    );
+    await eventually("the second record", () => drifts(auditor.records(), ns).length === 2);
+    const [first, second] = drifts(auditor.records(), ns);
+    expect(first?.user?.username).toBe("alice");
+    expect(second?.diff).toEqual([
+      { path: "/data/LOG_LEVEL", op: "replace", from: "debug", to: "trace" },
+    ]);
+    expect(second?.user).toBeUndefined();
+    expect(second?.userSource).toBe("managedFields");
+    expect(second?.message).toContain("by an unknown user (unattributed)");
   });
 });

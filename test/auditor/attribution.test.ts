@@ -165,6 +165,22 @@ describe("attribute", () => {
     expect(result.source).toBe("admission");
   });
 
+  it("joins a fact only to a change of a field it names, and never to a second record", () => {
+    const fact = admissionFact({
+      changedFields: ["/data/x"],
+      event: { namespace: "shop", name: "web.1", uid: "u-1" },
+    });
+    expect(attribute(input({ admission: [fact], paths: ["/data/x"] })).user?.username).toBe("bob");
+    expect(attribute(input({ admission: [fact], paths: ["/data"] })).user?.username).toBe("bob");
+    expect(attribute(input({ admission: [fact], paths: ["/spec/replicas"] })).user).toBeUndefined();
+    const joined = attribute(
+      input({ admission: [fact], paths: ["/data/x"], consumed: () => true }),
+    );
+    expect(joined.user).toBeUndefined();
+    expect(joined.source).toBe("managedFields");
+    expect(attribute(input({ admission: [fact], paths: ["/data/x"] })).event?.uid).toBe("u-1");
+  });
+
   it("uses the observation window when the API server recorded no write time", () => {
     const result = attribute(
       input({ managers: [], audit: [auditFact({ receivedMs: T0 - 4000 })] }),

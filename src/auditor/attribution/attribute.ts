@@ -31,6 +31,28 @@ export interface AttributeInput {
   readonly admission: readonly AdmissionFact[];
   /** The object is gone: only delete requests can account for that. */
   readonly deletion?: boolean;
+  /** The field paths the change touched: an admission fact must name one of them. */
+  readonly paths?: readonly string[];
+  /** A fact already joined to a record (its Event's uid): never joined to a second. */
+  readonly consumed?: (eventUid: string) => boolean;
+}
+
+/** p and q are the same field, or one holds the other (at a path segment). */
+function related(p: string, q: string): boolean {
+  return p === q || p.startsWith(`${q}/`) || q.startsWith(`${p}/`) || p === "" || q === "";
+}
+
+/**
+ * The fact is about this change: not joined to another record already, and (when both name
+ * fields) naming a field the change touched. A deletion has no fields to compare.
+ */
+function fits(fact: AdmissionFact, input: AttributeInput): boolean {
+  const uid = fact.event?.uid;
+  if (uid !== undefined && input.consumed?.(uid) === true) return false;
+  const paths = input.paths ?? [];
+  const fields = fact.changedFields.filter((f) => f.startsWith("/") || f === "");
+  if (input.deletion === true || paths.length === 0 || fields.length === 0) return true;
+  return fields.some((f) => paths.some((p) => related(f, p)));
 }
 
 // managedFields times are truncated to the second; a request is received a little before its
@@ -93,7 +115,8 @@ export function matchAdmission(input: AttributeInput): AdmissionFact | undefined
         f.namespace === o.namespace &&
         (input.deletion !== true || f.operation === "DELETE") &&
         f.timeMs >= from &&
-        f.timeMs < to,
+        f.timeMs < to &&
+        fits(f, input),
     ),
     (f) => f.timeMs,
   );

@@ -24,7 +24,7 @@ import { createAuditorMetrics, type AuditorMetrics } from "./metrics.js";
 import { lastPolicyRecords, POLICY_KEY_PREFIX, PolicyAudit, policyKey } from "./policy-audit.js";
 import { DriftRecorder, type RecordListener } from "./recorder.js";
 import { restoreTracked, whereOf } from "./restore.js";
-import { buildScope, emptyScope, objectId, type Scope } from "./scope.js";
+import { buildScope, emptyScope, newlyInventoried, objectId, type Scope } from "./scope.js";
 import { FACT_KEY_PREFIX, UnseenFacts, onGuardEvent } from "./unseen-facts.js";
 import { openStores, type StoreOptions } from "./stores.js";
 import { cachedFor, JOURNAL_WINDOW, listKeySecrets, type StatusSources } from "./status/collect.js";
@@ -169,6 +169,7 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
   closers.add(() => alerting.stop());
   let scope: Scope = emptyScope(FIELD_MANAGER);
   const refresh = (): void => {
+    const before = scope;
     scope = buildScope({
       policies: policies.list(),
       gitSyncs: gitSyncs.list(),
@@ -181,6 +182,7 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
       },
     });
     alerting.configure(scope.alerts);
+    for (const { kind, key } of newlyInventoried(before, scope)) queue.add(queueKey(kind, key));
     watches.ensure(scope.kinds).catch((err: unknown) => {
       logger.warn({ err: errorMessage(err) }, "cannot watch the guarded kinds");
     });

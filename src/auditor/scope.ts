@@ -236,6 +236,28 @@ export function buildScope(input: {
   };
 }
 
+/**
+ * Work for objects a scope change brought into an inventory: "group/Kind" and "namespace/name"
+ * of each id in next's inventory that prev's lacked. A GitSync lists its objects after applying
+ * them, so their watch events usually come first, find them out of scope, and would otherwise
+ * leave them unaudited (no baseline) until they next change.
+ */
+export function newlyInventoried(
+  prev: Scope,
+  next: Scope,
+): { readonly kind: string; readonly key: string }[] {
+  const added: { kind: string; key: string }[] = [];
+  for (const id of next.inventory.keys()) {
+    if (prev.inventory.has(id)) continue;
+    const [group = "", kind = "", namespace = "", name = ""] = id.split("/");
+    added.push({
+      kind: kindId(group, kind),
+      key: namespace === "" ? name : `${namespace}/${name}`,
+    });
+  }
+  return added;
+}
+
 /** The scope before any policy or GitSync is known. */
 export function emptyScope(fieldManager: string): Scope {
   return buildScope({ policies: [], gitSyncs: [], productAccounts: [], fieldManager });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BreakGlassBook } from "../../src/auditor/break-glass.js";
 import { DriftTracker } from "../../src/auditor/drift-tracker.js";
-import { buildScope, isGuarded, objectId } from "../../src/auditor/scope.js";
+import { buildScope, isGuarded, newlyInventoried, objectId } from "../../src/auditor/scope.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 
 function cm(rv: string, value: string, annotations?: Record<string, string>): KubeObject {
@@ -231,5 +231,43 @@ describe("namespaceSelector", () => {
       },
     });
     expect(isGuarded(roles, role, labelsOf)).toBe(true);
+  });
+});
+
+describe("newlyInventoried", () => {
+  const gitSync = (
+    inventory: { kind: string; namespace?: string; name: string }[],
+  ): KubeObject => ({
+    apiVersion: "gitops-guard.io/v1alpha1",
+    kind: "GitSync",
+    metadata: { namespace: "apps", name: "web" },
+    spec: { url: "https://git.example.com/r.git" },
+    status: {
+      inventory: inventory.map((e) => ({
+        apiVersion: e.kind === "ClusterRole" ? "rbac.authorization.k8s.io/v1" : "v1",
+        ...e,
+      })),
+    },
+  });
+  const scopeOf = (inventory: { kind: string; namespace?: string; name: string }[]) =>
+    buildScope({
+      policies: [],
+      gitSyncs: [gitSync(inventory)],
+      productAccounts: [],
+      fieldManager: "gitops-guard",
+    });
+
+  it("names the objects a GitSync's inventory added, as work-queue kind and key", () => {
+    const before = scopeOf([{ kind: "ConfigMap", namespace: "apps", name: "a" }]);
+    const after = scopeOf([
+      { kind: "ConfigMap", namespace: "apps", name: "a" },
+      { kind: "ConfigMap", namespace: "apps", name: "b" },
+      { kind: "ClusterRole", name: "reader" },
+    ]);
+    expect(newlyInventoried(before, after)).toEqual([
+      { kind: "/ConfigMap", key: "apps/b" },
+      { kind: "rbac.authorization.k8s.io/ClusterRole", key: "reader" },
+    ]);
+    expect(newlyInventoried(after, after)).toEqual([]);
   });
 });

@@ -5,7 +5,6 @@
  * Lease loss ends the run the same way, instead of campaigning again with stale state.
  */
 import { describe, expect, it, onTestFinished } from "vitest";
-import { loadConfig, type Config } from "../src/config.js";
 import { ErrorCodes, GuardError } from "../src/errors.js";
 import { Informer } from "../src/kube/informer.js";
 import { kubeLeaseStore } from "../src/kube/lease-store.js";
@@ -14,29 +13,13 @@ import { createServices, runComponents, type Services } from "../src/main.js";
 import { realClock } from "../src/runtime/clock.js";
 import type { Component } from "../src/runtime/component.js";
 import { LeaderElector, type LeaseRecord, type LeaseStore } from "../src/runtime/leader.js";
-import { clientAs, envtest, eventually, testNamespace } from "./envtest/context.js";
+import { clientAs, eventually, testNamespace } from "./envtest/context.js";
+import { IN_PROCESS_TIMING, leaderConfig } from "./helpers/leader-config.js";
 import { sink } from "./helpers/log-sink.js";
 
 const LEASE = { apiVersion: "coordination.k8s.io/v1", kind: "Lease" } as const;
 const CM = { apiVersion: "v1", kind: "ConfigMap" } as const;
-const TIMING = { lease: 4, renew: 3, retry: 1 };
-
-function configFor(namespace: string): Config {
-  return loadConfig({
-    flags: {
-      kubeconfig: envtest().kubeconfigs.admin,
-      opsListen: "127.0.0.1:0",
-      namespace,
-      identity: "replica-1",
-    },
-    env: {
-      GITOPS_GUARD_LEADER_ELECTION_LEASE_DURATION_SECONDS: String(TIMING.lease),
-      GITOPS_GUARD_LEADER_ELECTION_RENEW_DEADLINE_SECONDS: String(TIMING.renew),
-      GITOPS_GUARD_LEADER_ELECTION_RETRY_PERIOD_SECONDS: String(TIMING.retry),
-    },
-    hostname: "test-host",
-  });
-}
+const TIMING = IN_PROCESS_TIMING;
 
 /**
  * A leader-only component over a real informer that throws once a ConfigMap named "fail-now"
@@ -183,7 +166,7 @@ async function readyz(opsUrl: string): Promise<{ status: number; failing: string
 describe("gitops-guard run: a failed component stops the process", () => {
   it("rejects with the code, answers 503 until it exits, and releases the Lease with no renewal after", async () => {
     const ns = await testNamespace("fail");
-    const config = configFor(ns);
+    const config = leaderConfig(ns);
     const leaseName = config.leaderElection.leaseName;
     const logs = sink();
     const services = createServices(config, { logDestination: logs.stream });
@@ -255,7 +238,7 @@ describe("gitops-guard run: a failed component stops the process", () => {
 
   it("ends with GG_LEADER_LOST when another holder takes the Lease, instead of campaigning again", async () => {
     const ns = await testNamespace("fail");
-    const config = configFor(ns);
+    const config = leaderConfig(ns);
     const leaseName = config.leaderElection.leaseName;
     const logs = sink();
     const services = createServices(config, { logDestination: logs.stream });

@@ -1,29 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig, type Config } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
 import { ErrorCodes } from "../src/errors.js";
 import { Informer } from "../src/kube/informer.js";
 import { createServices, run, runComponents } from "../src/main.js";
 import type { Component } from "../src/runtime/component.js";
-import { clientAs, envtest, eventually, testNamespace } from "./envtest/context.js";
+import { clientAs, eventually, testNamespace } from "./envtest/context.js";
+import { leaderConfig } from "./helpers/leader-config.js";
 import { sink } from "./helpers/log-sink.js";
 import { bearer, opsReaderToken } from "./helpers/ops-access.js";
-
-function configFor(namespace: string): Config {
-  return loadConfig({
-    flags: {
-      kubeconfig: envtest().kubeconfigs.admin,
-      opsListen: "127.0.0.1:0",
-      namespace,
-      identity: "replica-1",
-    },
-    env: {
-      GITOPS_GUARD_LEADER_ELECTION_LEASE_DURATION_SECONDS: "4",
-      GITOPS_GUARD_LEADER_ELECTION_RENEW_DEADLINE_SECONDS: "3",
-      GITOPS_GUARD_LEADER_ELECTION_RETRY_PERIOD_SECONDS: "1",
-    },
-    hostname: "test-host",
-  });
-}
 
 /** A real leader-only component: an informer over the namespace's ConfigMaps. */
 function watcher(
@@ -61,7 +45,7 @@ function watcher(
 describe("gitops-guard run against the real API server", () => {
   it("serves health and metrics, leads through a Lease, and releases it on stop", async () => {
     const ns = await testNamespace("main");
-    const config = configFor(ns);
+    const config = leaderConfig(ns);
     const logs = sink();
     const services = createServices(config, { logDestination: logs.stream });
     const component = watcher(services, ns);

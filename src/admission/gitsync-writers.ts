@@ -6,45 +6,18 @@
  * change, even where RBAC would let its account, so one tenant's reconciler cannot take over
  * another's objects in a namespace both may write.
  */
-import { groupOf, keyOf, type KubeObject, type ObjectRef } from "../kube/objects.js";
+import { keyOf, type KubeObject, type ObjectRef } from "../kube/objects.js";
 import {
   gitSyncAccount,
   serviceAccountNameOf,
   type GitSyncIdentitySettings,
 } from "../presets/gitsync-identity.js";
+import { inventoryEntries, refKey } from "./inventory-index.js";
 
 /** A GitSync identity and the namespace it is bound to: what the CEL backstop can express. */
 export interface GitSyncWriter {
   readonly namespace: string;
   readonly username: string;
-}
-
-function objectKey(group: string, kind: string, namespace: string, name: string): string {
-  return [group, kind, namespace, name].join("\u0000");
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function inventoryKeys(gitSync: KubeObject): string[] {
-  const status = gitSync["status"];
-  const inventory =
-    typeof status === "object" && status !== null
-      ? (status as Record<string, unknown>)["inventory"]
-      : undefined;
-  if (!Array.isArray(inventory)) return [];
-  return inventory.flatMap((item: unknown) => {
-    if (typeof item !== "object" || item === null) return [];
-    const entry = item as Record<string, unknown>;
-    const [apiVersion, kind, name] = [
-      text(entry["apiVersion"]),
-      text(entry["kind"]),
-      text(entry["name"]),
-    ];
-    if (apiVersion === undefined || kind === undefined || name === undefined) return [];
-    return [objectKey(groupOf(apiVersion), kind, text(entry["namespace"]) ?? "", name)];
-  });
 }
 
 interface Writer {
@@ -68,7 +41,7 @@ export function buildWriterIndex(
   const byUser = new Map<string, Writer[]>();
   const owned = new Set<string>();
   for (const gitSync of gitSyncs) {
-    const keys = inventoryKeys(gitSync);
+    const keys = inventoryEntries(gitSync).map((e) => e.key);
     for (const k of keys) owned.add(k);
     const namespace = gitSync.metadata.namespace ?? "";
     const account = gitSyncAccount(
@@ -92,7 +65,7 @@ export function buildWriterIndex(
     writerFor(username, ref) {
       const candidates = byUser.get(username);
       if (candidates === undefined) return undefined;
-      const key = objectKey(groupOf(ref.apiVersion), ref.kind, ref.namespace ?? "", ref.name);
+      const key = refKey(ref);
       const owner = candidates.find((w) => w.owns.has(key));
       if (owner !== undefined) return owner.gitSync;
       if (owned.has(key) || ref.namespace === undefined || ref.namespace === "") return undefined;

@@ -53,9 +53,28 @@ function sourceOf(gitSync: KubeObject): Source | undefined {
   };
 }
 
-function entriesOf(gitSync: KubeObject): Record<string, unknown>[] {
+/** A GitSync's inventory entries: each object's index key, and its own file if it names one. */
+export function inventoryEntries(
+  gitSync: KubeObject,
+): { readonly key: string; readonly path?: string }[] {
   const inventory = record(gitSync["status"])["inventory"];
-  return Array.isArray(inventory) ? inventory.map(record) : [];
+  if (!Array.isArray(inventory)) return [];
+  return inventory.map(record).flatMap((entry) => {
+    const [apiVersion, kind, name] = [
+      text(entry["apiVersion"]),
+      text(entry["kind"]),
+      text(entry["name"]),
+    ];
+    if (apiVersion === undefined || kind === undefined || name === undefined) return [];
+    const path = text(entry["path"]);
+    const k = key(apiVersion, kind, text(entry["namespace"]), name);
+    return [path === undefined ? { key: k } : { key: k, path }];
+  });
+}
+
+/** The index key of ref (by group, not version), as inventoryEntries gives it. */
+export function refKey(ref: ObjectRef): string {
+  return key(ref.apiVersion, ref.kind, ref.namespace, ref.name);
 }
 
 /** A locate() over the given GitSyncs; the first (by namespace/name) wins a shared object. */
@@ -69,18 +88,11 @@ export function buildLocator(gitSyncs: readonly KubeObject[]): Locate {
   for (const gitSync of sorted) {
     const source = sourceOf(gitSync);
     if (source === undefined) continue;
-    for (const entry of entriesOf(gitSync)) {
-      const [apiVersion, kind, name] = [
-        text(entry["apiVersion"]),
-        text(entry["kind"]),
-        text(entry["name"]),
-      ];
-      if (apiVersion === undefined || kind === undefined || name === undefined) continue;
-      const k = key(apiVersion, kind, text(entry["namespace"]), name);
+    for (const entry of inventoryEntries(gitSync)) {
       // An entry may name its own file, should the reconciler record one.
-      const path = text(entry["path"]) ?? source.path;
-      if (!index.has(k)) index.set(k, { ...source, path });
+      if (!index.has(entry.key))
+        index.set(entry.key, { ...source, path: entry.path ?? source.path });
     }
   }
-  return (ref) => index.get(key(ref.apiVersion, ref.kind, ref.namespace, ref.name));
+  return (ref) => index.get(refKey(ref));
 }

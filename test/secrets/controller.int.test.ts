@@ -3,7 +3,7 @@
  * edited or deleted Secret comes back; a tampered SealedSecret, or a Secret it does not own,
  * is reported in status and an Event and nothing is written; no value is ever logged.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BITNAMI_KEY_SECRET_LABEL,
   KEY_SECRET_LABEL,
@@ -12,32 +12,13 @@ import {
 import { generateSealingKey } from "../../src/crypto/sealing/keygen.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
-import {
-  decoded,
-  fetchCert,
-  sealedSecret,
-  startController,
-  waitReady,
-  type Controller,
-} from "./harness.js";
+import { decoded, fetchCert, readyController, sealedSecret, type Controller } from "./harness.js";
 
 const PASSWORD = "pw-7f3a9c1e-never-logged";
 const TOKEN = "tok-51d2e8b0-never-logged";
 const SS = { apiVersion: "gitops-guard.io/v1alpha1", kind: "SealedSecret" } as const;
 const SECRET = { apiVersion: "v1", kind: "Secret" } as const;
 const admin = clientAs("admin");
-const controllers: Controller[] = [];
-
-afterEach(async () => {
-  await Promise.all(controllers.splice(0).map((c) => c.stop()));
-});
-
-async function start(namespace: string): Promise<Controller> {
-  const c = await startController(namespace);
-  controllers.push(c);
-  await waitReady(c);
-  return c;
-}
 
 const getSs = (namespace: string, name: string): Promise<KubeObject | undefined> =>
   admin.get({ ...SS, namespace, name });
@@ -111,7 +92,7 @@ async function expectMaterialised(ns: string, uid: string): Promise<void> {
 describe("the SealedSecret controller", () => {
   it("makes its key, materialises a SealedSecret, and restores its Secret when edited or deleted", async () => {
     const ns = await testNamespace("ss");
-    const c = await start(ns);
+    const c = await readyController(ns);
     const { items: keySecrets } = await admin.list<KubeObject>(SECRET, {
       namespace: ns,
       labelSelector: `${KEY_SECRET_LABEL}=active`,
@@ -159,7 +140,7 @@ describe("the SealedSecret controller", () => {
 
   it("refuses a tampered SealedSecret with a clear Synced=False, an Event, and no Secret", async () => {
     const ns = await testNamespace("ss");
-    const c = await start(ns);
+    const c = await readyController(ns);
     const doc = sealedSecret(
       await fetchCert(c),
       { namespace: ns, name: "api" },
@@ -190,7 +171,7 @@ describe("the SealedSecret controller", () => {
 
   it("explains a value copied from another SealedSecret of the namespace", async () => {
     const ns = await testNamespace("ss");
-    const c = await start(ns);
+    const c = await readyController(ns);
     const cert = await fetchCert(c);
     const original = sealedSecret(cert, { namespace: ns, name: "api" }, { password: PASSWORD });
     await admin.create(original);
@@ -217,7 +198,7 @@ describe("the SealedSecret controller", () => {
 
   it("leaves a Secret it does not own alone until it is annotated managed", async () => {
     const ns = await testNamespace("ss");
-    const c = await start(ns);
+    const c = await readyController(ns);
     await admin.create({
       ...SECRET,
       metadata: { name: "taken", namespace: ns },
@@ -253,7 +234,7 @@ describe("the SealedSecret controller", () => {
 
   it("imports a Bitnami key Secret while running: what it sealed then opens", async () => {
     const ns = await testNamespace("ss");
-    const c = await start(ns);
+    const c = await readyController(ns);
     const bitnami = await generateSealingKey({ now: Date.now() - 86_400_000, bits: 2048 });
     await admin.create(
       sealedSecret(bitnami.certificatePem, { namespace: ns, name: "old" }, { password: PASSWORD }),

@@ -4,6 +4,7 @@
  * keeps everything it logged.
  */
 import express from "express";
+import { onTestFinished } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { readSecret, sealSecret } from "../../src/crypto/sealing/seal.js";
 import { parseCertificate } from "../../src/crypto/sealing/certificate.js";
@@ -79,6 +80,20 @@ export async function startController(
       await server.close();
     },
   };
+}
+
+/**
+ * A ready controller for the current test, stopped when the test ends. Its stop() may come
+ * first (a restart); the end of the test then does not stop it twice.
+ */
+export async function readyController(namespace: string): Promise<Controller> {
+  const c = await startController(namespace);
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= c.stop());
+  onTestFinished(stop);
+  const ready = { ...c, stop };
+  await waitReady(ready);
+  return ready;
 }
 
 export async function waitReady(c: Controller): Promise<void> {

@@ -4,44 +4,20 @@
  * however it is changed (its label removed included), no other Secret's value is held, and a
  * Secret written before the label existed gets it on its SealedSecret's next reconcile.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { realClock } from "../../src/runtime/clock.js";
 import { OWNED_LABEL, OWNED_VALUE } from "../../src/secrets/names.js";
 import { secretWatches } from "../../src/secrets/secret-watches.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
-import {
-  decoded,
-  fetchCert,
-  sealedSecret,
-  startController,
-  waitReady,
-  type Controller,
-} from "./harness.js";
+import { decoded, fetchCert, readyController, sealedSecret } from "./harness.js";
 
 const PASSWORD = "pw-scope-4be1-never-logged";
 const OTHER_VALUE = "unrelated-9d0c-never-held";
 const SS = { apiVersion: "gitops-guard.io/v1alpha1", kind: "SealedSecret" } as const;
 const SECRET = { apiVersion: "v1", kind: "Secret" } as const;
 const admin = clientAs("admin");
-const controllers: Controller[] = [];
-
-afterEach(async () => {
-  await Promise.all(controllers.splice(0).map((c) => c.stop()));
-});
-
-async function start(namespace: string): Promise<Controller> {
-  const c = await startController(namespace);
-  controllers.push(c);
-  await waitReady(c);
-  return c;
-}
-
-async function stop(c: Controller): Promise<void> {
-  controllers.splice(controllers.indexOf(c), 1);
-  await c.stop();
-}
 
 const getSecret = (namespace: string, name: string): Promise<KubeObject | undefined> =>
   admin.get({ ...SECRET, namespace, name });
@@ -103,7 +79,7 @@ function asEarlierVersionWrote(written: KubeObject): KubeObject {
 describe("the Secrets the SealedSecret controller watches", () => {
   it("restores an owned Secret that is edited, stripped of its label, or deleted", async () => {
     const ns = await testNamespace("scope");
-    const c = await start(ns);
+    const c = await readyController(ns);
     await admin.create(
       sealedSecret(await fetchCert(c), { namespace: ns, name: "db" }, { password: PASSWORD }),
     );
@@ -197,7 +173,7 @@ describe("the Secrets the SealedSecret controller watches", () => {
 
   it("labels a Secret written by an earlier version on its SealedSecret's next reconcile", async () => {
     const ns = await testNamespace("scope");
-    const first = await start(ns);
+    const first = await readyController(ns);
     const created = await admin.create(
       sealedSecret(
         await fetchCert(first),
@@ -206,7 +182,7 @@ describe("the Secrets the SealedSecret controller watches", () => {
       ),
     );
     await eventually("the Secret", () => restored(ns, "legacy"));
-    await stop(first);
+    await first.stop();
 
     const written = await getSecret(ns, "legacy");
     if (written === undefined) throw new Error("no Secret legacy");
@@ -216,7 +192,7 @@ describe("the Secrets the SealedSecret controller watches", () => {
     expect(earlier.metadata.labels?.[OWNED_LABEL]).toBeUndefined();
     expect(decoded(earlier)["password"]).toBe(PASSWORD);
 
-    await start(ns);
+    await readyController(ns);
     await eventually("the label set by the upgraded controller", () => restored(ns, "legacy"));
     const upgraded = await getSecret(ns, "legacy");
     // The same Secret, still owned by its SealedSecret: nothing orphaned, nothing recreated.

@@ -221,6 +221,16 @@ export function createHttp2Transport(health: HealthCheck = DEFAULT_HEALTH_CHECK)
       stream.once("response", (headers) => {
         resolve({ status: headers[":status"] ?? 0, body: bodyOf(stream) });
       });
+      // A stream can close unanswered with no error at all: cancelled by the server, or cut
+      // with its connection by a server going down. Without this a watch, which has no
+      // timeout, would wait for an answer for ever. After an answer, rejecting is a no-op.
+      stream.once("close", () => {
+        reject(
+          new Error(
+            `the server closed the stream without an answer (HTTP/2 code ${String(stream.rstCode)})`,
+          ),
+        );
+      });
       if (req.timeoutMs > 0) {
         stream.setTimeout(req.timeoutMs, () =>
           stream.destroy(new Error(`no answer in ${String(req.timeoutMs)} ms`)),

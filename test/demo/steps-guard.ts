@@ -114,15 +114,15 @@ function auditList(c: GuardContext, args: readonly string[]): Promise<string> {
 
 export async function journaledAndAlerted(c: GuardContext): Promise<void> {
   c.out.step("The auditor journals bob's change and alerts the local receiver (HMAC checked)");
-  const listed = await until("the journal record", async () => {
-    const out = await auditList(c, ["--type", "break-glass"]);
-    return out.includes("bob") ? out : undefined;
+  // bob's break-glass makes two records (the annotation, then his edit): wait for the edit's.
+  const record = await until("the journal record of bob's edit", async () => {
+    const asJson = await auditList(c, ["--type", "break-glass", "-o", "json"]);
+    return (JSON.parse(asJson) as { diff?: { path: string }[] }[]).find((r) =>
+      (r.diff ?? []).some((d) => d.path === "/data/checkout"),
+    );
   });
+  const listed = await auditList(c, ["--type", "break-glass"]);
   c.out.say(`$ gitops-guard audit list --server ${c.opsUrl} --type break-glass\n${listed}`);
-  const asJson = await auditList(c, ["--type", "break-glass", "-o", "json"]);
-  const record = (JSON.parse(asJson) as { diff?: { path: string }[] }[]).find((r) =>
-    (r.diff ?? []).some((d) => d.path === "/data/checkout"),
-  );
   c.out.say(`the record, as \`audit list -o json\` prints it:\n${JSON.stringify(record, null, 2)}`);
   const alert = await until("the alert", () =>
     Promise.resolve(

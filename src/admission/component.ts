@@ -36,6 +36,16 @@ export interface AdmissionOptions {
   readonly policySelector?: string;
   /** Compile GuardPolicies into ValidatingAdmissionPolicies (default true). */
   readonly backstop?: boolean;
+  /**
+   * Out of a cluster, the URL the API server is told to call instead of this process's own: a
+   * load balancer in front of several replicas, as a Service is in a cluster.
+   */
+  readonly advertisedUrl?: string;
+  /**
+   * Write an attribution fact (an Event) for every allowed out-of-band write (default true).
+   * Off only to measure what the facts cost (test/bench/admission-writes.ts).
+   */
+  readonly attributionFacts?: boolean;
   /** The webhook's failurePolicy when it registers itself (default Ignore). */
   readonly failurePolicy?: "Ignore" | "Fail";
   readonly onInternalError?: "deny" | "allow";
@@ -168,7 +178,12 @@ function buildApp(
     metrics: ctx.metrics,
     admission: metrics,
     ...(options.onInternalError === undefined ? {} : { onInternalError: options.onInternalError }),
-    onDecision: decisionEvents({ sink: events, clock: ctx.clock, instance: ctx.config.identity }),
+    onDecision: decisionEvents({
+      sink: events,
+      clock: ctx.clock,
+      instance: ctx.config.identity,
+      ...(options.attributionFacts === undefined ? {} : { facts: options.attributionFacts }),
+    }),
   });
 }
 
@@ -215,7 +230,12 @@ async function operate(
   const { serving, view } = parts;
   const registration = registrationOf(run);
   const register = (material: ServingMaterial): Promise<void> =>
-    registerWebhook(ctx.kube, registration, serving.server.url, material.caBundle);
+    registerWebhook(
+      ctx.kube,
+      registration,
+      run.options.advertisedUrl ?? serving.server.url,
+      material.caBundle,
+    );
   const registered = await retrying(
     run,
     "register the webhook",

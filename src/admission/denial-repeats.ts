@@ -67,6 +67,8 @@ export interface DecisionEventsDeps {
   /** This replica (pod name): the Events' reportingInstance. */
   readonly instance: string;
   readonly repeats?: DenialRepeats;
+  /** Attribution facts for allowed out-of-band writes (default true); denials are always told. */
+  readonly facts?: boolean;
 }
 
 /**
@@ -79,6 +81,7 @@ export function decisionEvents(
   const repeats = deps.repeats ?? new DenialRepeats();
   return (decision, request) => {
     if (!wantsEvent(decision, request)) return;
+    if (deps.facts === false && !isPolicyDenial(decision)) return;
     const now = deps.clock.now();
     const id = isPolicyDenial(decision)
       ? repeats.idFor(decision, request, now)

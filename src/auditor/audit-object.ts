@@ -148,7 +148,11 @@ function auditPresent(deps: AuditDeps, target: Target, obj: KubeObject): Reconci
   }
   const now = deps.clock.now();
   const held = deps.tracker.overtaken(id, obj);
-  if (held !== undefined) recordHeld(deps, target, held);
+  if (held !== undefined) {
+    const wait = heldWaitMs(deps, target, held, now);
+    if (wait > 0) return requeueAfter(wait);
+    recordHeld(deps, target, held);
+  }
   const ignore = scope.ignore.get(kindId(groupOf(obj.apiVersion), obj.kind)) ?? [];
   const seen = deps.tracker.observe(id, obj, now, { ignore });
   return settle(deps, { id, obj, watched, seen, scope, now });
@@ -168,17 +172,37 @@ interface Target {
 }
 
 /**
+ * How much longer a held change the object has moved on from (self-heal undid it, often within
+ * milliseconds) waits for its attribution: the admission fact is written after the webhook's
+ * answer and can arrive after the heal. Newer states wait too, so the journal keeps its order.
+ */
+function heldWaitMs(deps: AuditDeps, target: Target, held: PendingChange, now: number): number {
+  const left = held.sinceMs + deps.graceMs - now;
+  if (left <= 0) return 0;
+  const attribution = attributionOf(deps, target.watched, held.object, held.seen);
+  return attribution.user === undefined ? Math.min(250, left) : 0;
+}
+
+/**
  * A held change the object has since moved on from (changed again, deleted, or re-created
  * after a held deletion): record it with what is known now.
  */
 function recordHeld(deps: AuditDeps, target: Target, held: PendingChange): void {
+  const deleted = held.seen.kind === "deleted";
+  // Kept by a process that journaled it and died before it kept that it had: not twice.
+  const journaled =
+    held.seen.restored === true && deps.recorder.journaledState(held.object, deleted);
+  if (journaled) {
+    deps.tracker.markDrift(target.id, held.object, held.sinceMs);
+    return;
+  }
   const attribution = attributionOf(deps, target.watched, held.object, held.seen);
   deps.recorder.drift({
     object: held.object,
     changes: held.seen.changes,
     attribution,
     origin: target.scope.inventory.get(target.id),
-    deleted: held.seen.kind === "deleted",
+    deleted,
     ...unwatched(held.seen),
   });
   deps.tracker.markDrift(target.id, held.object, held.sinceMs);
@@ -212,8 +236,13 @@ function byReconciler(
  */
 function auditDeletion(deps: AuditDeps, target: Target): ReconcileResult {
   const { id, scope } = target;
+  const now = deps.clock.now();
   const held = deps.tracker.overtaken(id, undefined);
-  if (held !== undefined) recordHeld(deps, target, held);
+  if (held !== undefined) {
+    const wait = heldWaitMs(deps, target, held, now);
+    if (wait > 0) return requeueAfter(wait);
+    recordHeld(deps, target, held);
+  }
   const gone = deps.tracker.vanished(id);
   if (gone === undefined || gone.recorded) return done();
   const attribution = attributionOf(deps, target.watched, gone.last, gone.observation);
@@ -222,7 +251,6 @@ function auditDeletion(deps: AuditDeps, target: Target): ReconcileResult {
     deps.tracker.forget(id);
     return done();
   }
-  const now = deps.clock.now();
   if (attribution.user === undefined) {
     const wait = deletionWaitMs(deps, gone.last);
     const waited = now - deps.tracker.hold(id, gone.last, gone.observation, now);
@@ -265,7 +293,6 @@ function settle(deps: AuditDeps, step: Step): ReconcileResult {
   const { id, obj, seen, now } = step;
   if (seen.kind === "first-seen" || seen.kind === "unchanged") return done();
   const attribution = attributionOf(deps, step.watched, obj, seen);
-  const origin = step.scope.inventory.get(id);
   if (seen.kind === "healed") {
     recordHeal(deps, step, attribution);
     deps.tracker.accept(id, obj, now);
@@ -286,13 +313,22 @@ function settle(deps: AuditDeps, step: Step): ReconcileResult {
     const waited = now - deps.tracker.hold(id, obj, seen, now);
     if (waited < deps.graceMs) return requeueAfter(Math.min(250, deps.graceMs - waited));
   }
-  deps.recorder.drift({
-    object: obj,
-    changes: seen.changes,
-    attribution,
-    origin,
-    ...unwatched(seen),
-  });
-  deps.tracker.markDrift(id, obj, now);
+  recordDrift(deps, step, attribution);
   return done();
+}
+
+function recordDrift(deps: AuditDeps, step: Step, attribution: Attribution): void {
+  const { id, obj, seen, now } = step;
+  // Journaled by the process before this one, which died before it kept the drifted state.
+  const journaled = seen.restored === true && deps.recorder.journaledState(obj, false);
+  if (!journaled) {
+    deps.recorder.drift({
+      object: obj,
+      changes: seen.changes,
+      attribution,
+      origin: step.scope.inventory.get(id),
+      ...unwatched(seen),
+    });
+  }
+  deps.tracker.markDrift(id, obj, now);
 }

@@ -28,6 +28,18 @@ export interface TrackedState {
   readonly lastSeenMs: number;
   readonly driftSinceMs?: number;
   readonly deleted?: boolean;
+  /**
+   * A change held for its attribution: kept too, so that a process killed while it waits (and
+   * after self-heal undid the change) leaves it to the next one to journal, not to nobody.
+   */
+  readonly pending?: KeptPending;
+}
+
+export interface KeptPending {
+  readonly object: KubeObject;
+  readonly kind: "changed" | "deleted";
+  readonly changes: readonly FieldChange[];
+  readonly sinceMs: number;
 }
 
 /** Told of each object whose lasting state changed; undefined when it is no longer tracked. */
@@ -40,6 +52,29 @@ function lasting(t: Tracked): TrackedState {
     lastSeenMs: t.lastSeenMs,
     ...(t.driftSinceMs === undefined ? {} : { driftSinceMs: t.driftSinceMs }),
     ...(t.deleted === true ? { deleted: true } : {}),
+    ...(t.pending === undefined ? {} : { pending: keptPending(t.pending) }),
+  };
+}
+
+function keptPending(p: PendingChange): KeptPending {
+  const kind = p.seen.kind === "deleted" ? "deleted" : "changed";
+  return { object: p.object, kind, changes: p.seen.changes, sinceMs: p.sinceMs };
+}
+
+/** A kept held change, as the change the restored object's next reconcile must record. */
+function heldAgain(state: TrackedState, kept: KeptPending): PendingChange {
+  const since = state.driftSinceMs === undefined ? {} : { driftSinceMs: state.driftSinceMs };
+  return {
+    object: kept.object,
+    sinceMs: kept.sinceMs,
+    seen: {
+      kind: kept.kind,
+      previous: state.lastSeen,
+      previousMs: state.lastSeenMs,
+      changes: kept.changes,
+      restored: true,
+      ...since,
+    },
   };
 }
 
@@ -97,7 +132,12 @@ export class DriftTracker {
 
   /** Takes back a state kept by an earlier process; its next observation says so. */
   restore(id: string, state: TrackedState): void {
-    this.objects.set(id, { ...state, restored: true });
+    const { pending, ...rest } = state;
+    this.objects.set(id, {
+      ...rest,
+      restored: true,
+      ...(pending === undefined ? {} : { pending: heldAgain(state, pending) }),
+    });
   }
 
   observe(id: string, current: KubeObject, nowMs: number, options: DiffOptions): Observation {
@@ -207,7 +247,10 @@ export class DriftTracker {
     const same =
       t.pending?.seen.kind === seen.kind &&
       t.pending.object.metadata.resourceVersion === object.metadata.resourceVersion;
-    if (t.pending === undefined || !same) t.pending = { object, seen, sinceMs: nowMs };
+    if (t.pending === undefined || !same) {
+      t.pending = { object, seen, sinceMs: nowMs };
+      this.changed(id);
+    }
     return t.pending.sinceMs;
   }
 

@@ -31,6 +31,17 @@ export function journalObject(obj: KubeObject): JournalObject {
   };
 }
 
+// How far back journaledState looks: a restart's drift was journaled moments before it.
+const RECENT_RECORDS = 10_000;
+
+/** The object of a drift record, with the resourceVersion of the state (or last state) recorded. */
+function driftObject(obj: KubeObject): JournalObject {
+  const version = obj.metadata.resourceVersion;
+  return version === undefined
+    ? journalObject(obj)
+    : { ...journalObject(obj), resourceVersion: version };
+}
+
 function whoDid(what: string, attribution: Attribution): string {
   return attribution.user === undefined
     ? `${what} by an unknown user (unattributed)`
@@ -86,7 +97,7 @@ export class DriftRecorder {
     const labels = { kind: object.kind, namespace: object.metadata.namespace ?? "" };
     const entry: JournalEntry = {
       type: reason === undefined ? "drift-detected" : "break-glass",
-      object: journalObject(object),
+      object: driftObject(object),
       ...(attribution.user === undefined ? {} : { user: attribution.user }),
       userSource: attribution.source,
       ...(attribution.event === undefined ? {} : { event: attribution.event }),
@@ -125,6 +136,32 @@ export class DriftRecorder {
       },
       input.origin,
     );
+  }
+
+  /**
+   * Whether a drift record already names this state of the object (its uid and
+   * resourceVersion): a restart that finds an object drifted from its kept baseline may be
+   * looking at drift it journaled just before it died, before the baseline was written.
+   */
+  journaledState(object: KubeObject, deleted: boolean): boolean {
+    const { namespace, name, uid, resourceVersion } = object.metadata;
+    if (resourceVersion === undefined) return false;
+    const journal = this.deps.journal;
+    return journal
+      .list({
+        afterSeq: Math.max(0, journal.head().seq - RECENT_RECORDS),
+        kind: object.kind,
+        name: name ?? "",
+        ...(namespace === undefined ? {} : { namespace }),
+        limit: RECENT_RECORDS,
+      })
+      .some(
+        (r) =>
+          (r.type === "drift-detected" || r.type === "break-glass") &&
+          r.object?.resourceVersion === resourceVersion &&
+          r.object.uid === uid &&
+          (r.diff ?? []).some((d) => d.path === "" && d.op === "remove") === deleted,
+      );
   }
 
   /** Writes one record (and tells the listeners); drift() and healed() build theirs. */

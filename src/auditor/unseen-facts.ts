@@ -129,7 +129,11 @@ export class UnseenFacts {
     return done();
   }
 
-  /** A drift record of the object written since the fact: seen, joined or not. */
+  /**
+   * A drift record of the object written since the fact (or just before it: the change can be
+   * seen before its Event arrives) that may be this fact's change: one joined to another fact
+   * is another request's change, however close in time (edits of one object in quick succession).
+   */
   private recordedSince(fact: AdmissionFact): boolean {
     const records = this.deps.journal.list({
       afterSeq: Math.max(0, this.deps.journal.head().seq - 10_000),
@@ -141,7 +145,8 @@ export class UnseenFacts {
     return records.some(
       (r) =>
         (r.type === "drift-detected" || r.type === "break-glass") &&
-        Date.parse(r.time) >= fact.timeMs - SLACK_MS,
+        Date.parse(r.time) >= fact.timeMs - SLACK_MS &&
+        (r.event === undefined || r.event.uid === fact.event?.uid),
     );
   }
 

@@ -73,4 +73,23 @@ describe("denial Events", () => {
     expect(sink.events.map((e) => e["reason"])).toEqual(["BreakGlass", "BreakGlass"]);
     expect(sink.events[0]?.metadata.name).not.toBe(sink.events[1]?.metadata.name);
   });
+
+  it("with facts off, tells denials only (what the attribution facts cost is measured so)", () => {
+    const sink = recording();
+    const onDecision = decisionEvents({
+      sink,
+      clock: new FakeClock(NOW),
+      instance: "p",
+      facts: false,
+    });
+    const mark = glass("bob", "INC-7", NOW + HOUR);
+    const glassEdit = request({
+      actor: bob,
+      object: deployment(mark, { image: "web:2" }),
+      oldObject: deployment(mark),
+    });
+    onDecision(decide(glassEdit, [policy], NOW), glassEdit);
+    onDecision(decide(edit("web:2"), [policy], NOW), edit("web:2"));
+    expect(sink.events.map((e) => e["reason"])).toEqual(["OutOfBandChange"]);
+  });
 });

@@ -8,60 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
-import {
-  createPolicy,
-  kubectl,
-  readyOf,
-  startAdmission,
-  type RunningAdmission,
-} from "../admission/harness.js";
+import { kubectl } from "../admission/harness.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { vetoUpdates } from "../helpers/veto-webhook.js";
-import { gitSyncWithInventory, ownedConfigMap, ref, startAuditor } from "./harness.js";
-
-const GUARD_CONFIGMAPS = {
-  match: { resources: [{ apiGroups: [""], kinds: ["ConfigMap"] }] },
-  // The admin (system:masters) and alice may change them: allowed, and still named.
-  exemptions: { users: ["envtest-admin", "alice"] },
-};
-
-function drifts(records: readonly JournalRecord[], ns: string): JournalRecord[] {
-  return records.filter((r) => r.type === "drift-detected" && r.object?.namespace === ns);
-}
-
-async function guarded(ns: string, names: readonly string[]): Promise<void> {
-  const reconciler = clientAs("reconciler");
-  const objects = names.map((name) => ownedConfigMap(ns, name));
-  for (const obj of objects) await reconciler.apply(obj, { fieldManager: FIELD_MANAGER });
-  await gitSyncWithInventory(ns, objects);
-}
-
-/** The webhook and its policy for ns, serving: bob (not exempt) is denied a change of name. */
-async function guardedByWebhook(ns: string, name: string): Promise<RunningAdmission> {
-  const running = await startAdmission(ns);
-  const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
-  await eventually("the policy Ready", async () => (await readyOf(policy))?.["status"] === "True");
-  await webhookServing(ns, name);
-  return running;
-}
-
-/** Waits until the webhook judges requests in ns: bob (not exempt) is denied. */
-async function webhookServing(ns: string, name: string): Promise<void> {
-  await eventually("the webhook to judge requests", async () => {
-    const r = await kubectl("bob", [
-      "label",
-      "configmap",
-      name,
-      "-n",
-      ns,
-      "probe=1",
-      "--dry-run=server",
-    ]);
-    return r.code !== 0 && r.stderr.includes("managed from Git");
-  });
-}
+import { drifts, guarded, guardedByWebhook } from "./attribution-harness.js";
+import { ownedConfigMap, ref, startAuditor } from "./harness.js";
 
 describe("attribution from the admission webhook (no audit webhook)", () => {
   it("names the exempt admin in each of 20 out-of-band edits, source admission", async () => {
@@ -69,13 +21,7 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     const names = Array.from({ length: 20 }, (_, i) => `cm-${String(i)}`);
     await guarded(ns, names);
     const auditor = await startAuditor();
-    await startAdmission(ns);
-    const policy = await createPolicy(ns, GUARD_CONFIGMAPS);
-    await eventually(
-      "the policy Ready",
-      async () => (await readyOf(policy))?.["status"] === "True",
-    );
-    await webhookServing(ns, "cm-0");
+    await guardedByWebhook(ns, "cm-0");
 
     const admin = clientAs("admin");
     for (const name of names) {

@@ -186,4 +186,41 @@ describe("BaselineStore", () => {
     const again = second.observe("id", configMap("6", "again", "kubectl-edit"), 9500, {});
     expect(again.restored).toBeUndefined();
   });
+
+  it("keeps a change held for attribution, so a process killed after self-heal undid it leaves it to the next", () => {
+    const path = storePath();
+    const store = BaselineStore.open(path);
+    const first = new DriftTracker((id, state) => {
+      store.keep(id, whereOf(state), state);
+    });
+    first.observe("id", configMap("1"), 1000, {});
+    const edited = configMap("2", "debug", "kubectl-edit");
+    const seen = first.observe("id", edited, 2000, {});
+    first.hold("id", edited, seen, 2000);
+    // Killed here: self-heal puts Git's state back (rv 3) before anything is journaled.
+    store.close();
+
+    const second = new DriftTracker();
+    for (const kept of keptAt(path)) second.restore(kept.id, kept.state);
+    const held = second.overtaken("id", configMap("3"));
+    expect(held).toMatchObject({
+      object: { metadata: { resourceVersion: "2" } },
+      sinceMs: 2000,
+      seen: { kind: "changed", restored: true, previousMs: 1000 },
+    });
+    expect(held?.seen.changes).toEqual([
+      { path: "/data/LOG_LEVEL", op: "replace", from: "info", to: "debug" },
+    ]);
+  });
+
+  it("stops keeping the held change once it is journaled", () => {
+    const states: (TrackedState | undefined)[] = [];
+    const tracker = new DriftTracker((_id, state) => states.push(state));
+    tracker.observe("id", configMap("1"), 1000, {});
+    const edited = configMap("2", "debug", "kubectl-edit");
+    tracker.hold("id", edited, tracker.observe("id", edited, 2000, {}), 2000);
+    expect(states.at(-1)?.pending?.sinceMs).toBe(2000);
+    tracker.markDrift("id", edited, 2500);
+    expect(states.at(-1)?.pending).toBeUndefined();
+  });
 });

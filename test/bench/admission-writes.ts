@@ -14,22 +14,24 @@ import type { KubeObject } from "../../src/kube/objects.js";
 import { createServices } from "../../src/main.js";
 import { startControlPlane, type ControlPlaneInfo } from "../envtest/control-plane.js";
 
-const NS = "bench-admission";
-const SYSTEM_NS = "gitops-guard-system";
-const VWC = {
+export const NS = "bench-admission";
+export const SYSTEM_NS = "gitops-guard-system";
+export const VWC = {
   apiVersion: "admissionregistration.k8s.io/v1",
   kind: "ValidatingWebhookConfiguration",
 };
 const POLICY_SPEC = {
   match: { resources: [{ apiGroups: [""], kinds: ["ConfigMap"] }] },
   breakGlass: { groups: ["incident-responders"], maxDuration: "4h", reasonPattern: "^INC-[0-9]+" },
+  // The admin's writes are allowed as Exempt: each makes an attribution fact.
+  exemptions: { users: ["envtest-admin"] },
 };
 
 export interface WriteFigures {
   readonly [config: string]: number[];
 }
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+export async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + 60_000;
   while (performance.now() < deadline) {
     if (await check()) return;
@@ -38,7 +40,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function writes(kube: KubeClient, count: number, from: number): Promise<number[]> {
+export async function writes(kube: KubeClient, count: number, from: number): Promise<number[]> {
   const ref = { apiVersion: "v1", kind: "ConfigMap", namespace: NS, name: "guarded" };
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -49,7 +51,7 @@ async function writes(kube: KubeClient, count: number, from: number): Promise<nu
   return times;
 }
 
-async function aliceDeniedBy(info: ControlPlaneInfo, text: string): Promise<boolean> {
+export async function aliceDeniedBy(info: ControlPlaneInfo, text: string): Promise<boolean> {
   const alice = createKubeClient({ kubeconfig: info.kubeconfigs.alice });
   try {
     await alice.mergePatch(
@@ -64,7 +66,11 @@ async function aliceDeniedBy(info: ControlPlaneInfo, text: string): Promise<bool
   }
 }
 
-function startWebhook(info: ControlPlaneInfo, backstop: boolean): { stop: () => Promise<void> } {
+export function startWebhook(
+  info: ControlPlaneInfo,
+  backstop: boolean,
+  attributionFacts = true,
+): { stop: () => Promise<void> } {
   const config = loadConfig({
     flags: {
       kubeconfig: info.kubeconfigs.admin,
@@ -93,6 +99,7 @@ function startWebhook(info: ControlPlaneInfo, backstop: boolean): { stop: () => 
     webhookName: "gg-bench",
     namespaces: [NS],
     backstop,
+    attributionFacts,
     tls: { mode: "self-managed", secretName: "gg-bench-tls" },
   });
   const abort = new AbortController();
@@ -105,7 +112,7 @@ function startWebhook(info: ControlPlaneInfo, backstop: boolean): { stop: () => 
   };
 }
 
-async function setUp(info: ControlPlaneInfo, admin: KubeClient): Promise<KubeObject> {
+export async function setUp(info: ControlPlaneInfo, admin: KubeClient): Promise<KubeObject> {
   const rbac = readFileSync(new URL("../../webhooks/webhook-rbac.yaml", import.meta.url), "utf8");
   for (const doc of parseAllDocuments(rbac)) await admin.apply(doc.toJS() as KubeObject);
   await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });

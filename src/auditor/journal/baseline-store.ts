@@ -64,7 +64,11 @@ function keptState(state: TrackedState): TrackedState {
   const lastSeen = keptForm(state.lastSeen);
   // Accepted states (the common case) are their own baseline: one conversion serves both.
   const baseline = state.baseline === state.lastSeen ? lastSeen : keptForm(state.baseline);
-  return { ...state, baseline, lastSeen };
+  const pending =
+    state.pending === undefined
+      ? {}
+      : { pending: { ...state.pending, object: keptForm(state.pending.object) } };
+  return { ...state, baseline, lastSeen, ...pending };
 }
 
 /**
@@ -102,7 +106,22 @@ function readState(text: string): TrackedState | undefined {
     isObjectState(state["baseline"]) &&
     isObjectState(state["lastSeen"]) &&
     typeof state["lastSeenMs"] === "number";
-  return ok ? (value as TrackedState) : undefined;
+  if (!ok) return undefined;
+  // A damaged held change is dropped, not the whole state: the baseline is worth more.
+  if (state["pending"] === undefined || isPending(state["pending"])) return value as TrackedState;
+  const { pending: _dropped, ...rest } = state;
+  return rest as unknown as TrackedState;
+}
+
+function isPending(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return (
+    isObjectState(p["object"]) &&
+    (p["kind"] === "changed" || p["kind"] === "deleted") &&
+    Array.isArray(p["changes"]) &&
+    typeof p["sinceMs"] === "number"
+  );
 }
 
 export class BaselineStore {

@@ -19,6 +19,11 @@ export interface JournalObject {
   readonly namespace?: string;
   readonly name: string;
   readonly uid?: string;
+  /**
+   * metadata.resourceVersion of the state a drift record is about (for a deletion, the last
+   * state): a restart that finds a change of that state kept knows it was journaled.
+   */
+  readonly resourceVersion?: string;
   /** metadata.generation when recorded (GuardPolicies: what a restart compares with). */
   readonly generation?: number;
 }

@@ -1,0 +1,90 @@
+// What the attribution facts cost a write: 1,000 real API server writes by an exempt admin (each
+// allowed, each a fact) with no admission, with the webhook and its facts off, and with them on,
+// on one control plane, in alternating rounds so drift in the machine's speed hits every arm.
+// A fact is one Event create after the answer is sent, so the goal (issue 16) is the write's
+// added latency unchanged within 0.1 ms at the median.
+import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
+import { startControlPlane, type ControlPlaneInfo } from "../envtest/control-plane.js";
+import { aliceDeniedBy, NS, setUp, startWebhook, until, VWC, writes } from "./admission-writes.js";
+import { fmt, median } from "./stats.js";
+
+const ROUNDS = 5;
+const PER_ROUND = 200;
+const WARM = 30;
+const ARMS = ["no admission", "webhook, facts off", "webhook, facts on"] as const;
+type Arm = (typeof ARMS)[number];
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+
+async function factCount(admin: KubeClient): Promise<number> {
+  const { items } = await admin.list(
+    { apiVersion: "events.k8s.io/v1", kind: "Event" },
+    { namespace: NS },
+  );
+  return items.filter((e) => e["reason"] === "Exempt").length;
+}
+
+/** One round of one arm: the webhook (if any) started, warmed up, PER_ROUND writes timed. */
+async function round(
+  info: ControlPlaneInfo,
+  admin: KubeClient,
+  arm: Arm,
+  from: number,
+): Promise<number[]> {
+  if (arm === "no admission") {
+    await writes(admin, WARM, from);
+    return writes(admin, PER_ROUND, from + WARM);
+  }
+  const webhook = startWebhook(info, false, arm === "webhook, facts on");
+  try {
+    await until("the webhook to deny alice", () =>
+      aliceDeniedBy(info, 'admission webhook "validate.gitops-guard.io"'),
+    );
+    await writes(admin, WARM, from);
+    return await writes(admin, PER_ROUND, from + WARM);
+  } finally {
+    await webhook.stop();
+    await admin.delete({ ...VWC, name: "gg-bench" });
+  }
+}
+
+const cp = await startControlPlane();
+try {
+  const admin = createKubeClient({ kubeconfig: cp.info.kubeconfigs.admin });
+  await setUp(cp.info, admin);
+  const times = new Map<Arm, number[]>(ARMS.map((a) => [a, []]));
+  const roundMedians = new Map<Arm, number[]>(ARMS.map((a) => [a, []]));
+  const factsBefore = await factCount(admin);
+  let from = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    // Rotate the order, so no arm always runs first or last in a round.
+    const order = ARMS.map((_, i) => ARMS[(i + r) % ARMS.length] as Arm);
+    for (const arm of order) {
+      const t = await round(cp.info, admin, arm, from);
+      from += PER_ROUND + WARM;
+      times.get(arm)?.push(...t);
+      roundMedians.get(arm)?.push(median(t));
+    }
+    out(`  round ${String(r + 1)} of ${String(ROUNDS)} done`);
+  }
+  const facts = (await factCount(admin)) - factsBefore;
+  const base = median(times.get("no admission") ?? []);
+  out(`exempt admin's merge patches, ${String(ROUNDS)} rounds of ${String(PER_ROUND)} per arm:`);
+  for (const arm of ARMS) {
+    const all = times.get(arm) ?? [];
+    const per = roundMedians.get(arm) ?? [];
+    out(
+      `  ${arm.padEnd(20)} median ${fmt(median(all), 3)} ms (round medians ${fmt(Math.min(...per), 3)}-${fmt(Math.max(...per), 3)}), ` +
+        `added ${fmt(median(all) - base, 3)} ms, ratio to no admission ${fmt(median(all) / base, 3)}`,
+    );
+  }
+  const cost =
+    median(times.get("webhook, facts on") ?? []) - median(times.get("webhook, facts off") ?? []);
+  out(
+    `  Events written as facts: ${String(facts)} for ${String(ROUNDS * (PER_ROUND + WARM))} writes with facts on`,
+  );
+  out(
+    `  goal: facts add <= 0.1 ms at the median: ${Math.abs(cost) <= 0.1 ? "met" : "NOT met"} (${fmt(cost, 3)} ms)`,
+  );
+} finally {
+  await cp.stop();
+}

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # gitops-guard's image: one Node 24 LTS process, non-root, read-only root filesystem (the chart
-# mounts /tmp and the state directory), git and kustomize for the reconciler, no dev dependency.
+# mounts /tmp and the state directory), git, kustomize and helm for the reconciler, no dev dependency.
 # CI has no container engine: test/cli/production-install.test.ts installs exactly what the last
 # stage holds (`npm ci --omit=dev`, dist/, crds/, webhooks/) in a clean folder and runs it.
 
@@ -10,6 +10,11 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM golang:1.26-bookworm AS kustomize
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 RUN go install -ldflags="-s -w" sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
+
+# helm v4, pinned as in test/tools/go-tools.ts, for GitSyncs that render a chart (helm template).
+FROM golang:1.26-bookworm AS helm
+ENV CGO_ENABLED=0 GOFLAGS=-trimpath
+RUN go install -ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=v4.3.2 -X helm.sh/helm/v4/internal/version.gitTreeState=clean" helm.sh/helm/v4/cmd/helm@v4.3.2
 
 # TypeScript to dist/ with the dev dependencies, which stay in this stage.
 FROM ${NODE_IMAGE} AS build
@@ -32,6 +37,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/bin/npm /usr/local/bin/npx
 COPY --from=kustomize /go/bin/kustomize /usr/local/bin/kustomize
+COPY --from=helm /go/bin/helm /usr/local/bin/helm
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

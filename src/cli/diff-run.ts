@@ -103,6 +103,7 @@ async function preview(
     kube,
     git: { git: flags.git, searchPath, stateDir: work, timeoutMs: TIMEOUT_MS },
     kustomize: { kustomize: flags.kustomize, searchPath, homeDir: home, timeoutMs: TIMEOUT_MS },
+    helm: { helm: flags.helm, searchPath, homeDir: home, timeoutMs: TIMEOUT_MS },
     scratchDir: join(work, "scratch"),
     sopsKms: cliSopsKms(deps.env),
   };

@@ -10,6 +10,7 @@ export interface DiffFlags {
   readonly namespace?: string;
   readonly git: string;
   readonly kustomize: string;
+  readonly helm: string;
   readonly output: "text" | "json";
   readonly as?: string;
   readonly asGroup?: string[];
@@ -35,6 +36,7 @@ export function addDiffCommand(program: Command, deps: ProgramDeps): void {
     .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
     .option("--git <path>", "the git binary", "git")
     .option("--kustomize <path>", "the kustomize binary", "kustomize")
+    .option("--helm <path>", "the helm binary (v4), for GitSyncs that render a chart", "helm")
     .option("--as <user>", "impersonate this user (as kubectl --as)")
     .option("--as-group <group...>", "impersonate these groups (as kubectl --as-group)")
     .addOption(

@@ -29,15 +29,18 @@ import type { SyncEnvironment } from "./sync.js";
 export interface ReconcilerOptions {
   /** The kustomize binary: a path, or a name found on searchPath. Default "kustomize". */
   readonly kustomize?: string;
+  /** The helm binary (v4): a path, or a name found on searchPath. Default "helm". */
+  readonly helm?: string;
   /** The git binary. Default "git". */
   readonly git?: string;
-  /** PATH for git, ssh and kustomize (never inherited from the process). */
+  /** PATH for git, ssh, kustomize and helm (never inherited from the process). */
   readonly searchPath?: string;
   /** GitSyncs reconciled at once (one key is never reconciled twice at once). Default 4. */
   readonly workers?: number;
   /** Server-side applies in flight within one batch. Default 8. */
   readonly concurrency?: number;
   readonly gitTimeoutMs?: number;
+  /** How long one kustomize build or helm render may take. */
   readonly kustomizeTimeoutMs?: number;
   /** How long a sync waits in place for Namespaces Active and CRDs Established. */
   readonly definitionsTimeoutMs?: number;
@@ -68,6 +71,7 @@ export const DEFAULT_SEARCH_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 export const RECONCILER_DEFAULTS: Required<ReconcilerOptions> = {
   kustomize: "kustomize",
+  helm: "helm",
   git: "git",
   searchPath: DEFAULT_SEARCH_PATH,
   workers: 4,
@@ -157,6 +161,12 @@ function syncEnvironment(ctx: ComponentContext, o: Required<ReconcilerOptions>):
     git: { git: o.git, searchPath: o.searchPath, stateDir, timeoutMs: o.gitTimeoutMs },
     kustomize: {
       kustomize: o.kustomize,
+      searchPath: o.searchPath,
+      homeDir: join(stateDir, "home"),
+      timeoutMs: o.kustomizeTimeoutMs,
+    },
+    helm: {
+      helm: o.helm,
       searchPath: o.searchPath,
       homeDir: join(stateDir, "home"),
       timeoutMs: o.kustomizeTimeoutMs,

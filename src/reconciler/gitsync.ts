@@ -3,6 +3,7 @@ import type { KubeObject, ObjectRef } from "../kube/objects.js";
 import type { Condition } from "../runtime/conditions.js";
 import { TerminalError } from "../runtime/result.js";
 import { parseDuration } from "./duration.js";
+import { parseHelmSpec, type HelmSpec } from "./helm/spec.js";
 import { GITSYNC } from "./names.js";
 
 /** What to check out. Exactly one kind; `head` is the remote's default branch. */
@@ -37,6 +38,8 @@ export interface GitSyncSpec {
   readonly serviceAccountName?: string;
   /** What deleting the GitSync does to its objects: prune them (Delete) or leave them. */
   readonly deletionPolicy: DeletionPolicy;
+  /** spec.helm: how a chart at spec.path is rendered. */
+  readonly helm?: HelmSpec;
 }
 
 export type DeletionPolicy = "Delete" | "Orphan";
@@ -141,6 +144,7 @@ export function parseGitSyncSpec(obj: GitSyncObject): GitSyncSpec {
     ),
     dependsOn: parseDependsOn(spec["dependsOn"], namespace),
     ...tenancyOf(spec),
+    ...helmOf(spec),
   };
 }
 
@@ -151,6 +155,11 @@ function tenancyOf(
     ...optional("serviceAccountName", text(spec["serviceAccountName"])),
     deletionPolicy: spec["deletionPolicy"] === "Orphan" ? "Orphan" : "Delete",
   };
+}
+
+function helmOf(spec: Record<string, unknown>): Pick<GitSyncSpec, "helm"> {
+  const helm = parseHelmSpec(spec["helm"]);
+  return helm === undefined ? {} : { helm };
 }
 
 /** A file:// URL reads the controller's own disk: refused unless --allow-file-urls. */

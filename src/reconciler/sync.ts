@@ -17,6 +17,8 @@ import { readHealth, type LiveReader } from "./health/read.js";
 import { mergeInventory } from "./inventory.js";
 import { reasonFor } from "./reasons.js";
 import type { KustomizeSettings } from "./render/kustomize.js";
+import { helmContext } from "./helm/context.js";
+import type { HelmSettings } from "./helm/template.js";
 import { renderSource } from "./render/render.js";
 import { decryptionKeys } from "./render/decryption-secret.js";
 import { sopsFiles, type SopsFiles, type SopsKmsSettings } from "./render/sops.js";
@@ -29,6 +31,7 @@ export interface SyncEnvironment {
   readonly clock: Clock;
   readonly git: GitSettings;
   readonly kustomize: Omit<KustomizeSettings, "signal">;
+  readonly helm: Omit<HelmSettings, "signal">;
   readonly concurrency: number;
   readonly definitionsTimeoutMs: number;
   readonly pollMs: number;
@@ -125,7 +128,7 @@ async function stage<T>(name: SyncStage, work: () => Promise<T>): Promise<T> {
 /** What fetching and rendering a revision needs (a sync, or `gitops-guard diff`). */
 export type RenderEnvironment = Pick<
   SyncEnvironment,
-  "kube" | "git" | "kustomize" | "scratchDir" | "sopsKms"
+  "kube" | "git" | "kustomize" | "helm" | "scratchDir" | "sopsKms"
 >;
 export type RenderRequest = Pick<
   SyncRequest,
@@ -177,6 +180,12 @@ export async function fetchAndRender(
       kustomize: { ...env.kustomize, signal: req.signal },
       scratchDir: env.scratchDir,
       ...(sops === undefined ? {} : { sops }),
+      helm: helmContext({
+        kube: env.kube,
+        settings: { ...env.helm, signal: req.signal },
+        gitSync: { namespace: req.namespace, name: req.name },
+        spec: req.spec.helm,
+      }),
     }).finally(() => sops?.close());
     const scopes = await resolveScopes(env.kube, items);
     const owner = { namespace: req.namespace, name: req.name };

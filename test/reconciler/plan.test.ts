@@ -59,10 +59,25 @@ describe("apply order", () => {
     expect(() => waveOf(bad!)).toThrow(/file-0\.yaml:1: gitops-guard\.io\/sync-wave "soon"/);
   });
 
-  it("refuses a hook on anything but a Job, and hook types other than PreSync", () => {
-    expect(() =>
-      planPhases(desiredOf([obj("v1", "ConfigMap", "c", { "gitops-guard.io/hook": "PreSync" })])),
-    ).toThrow(/only PreSync on a Job is supported/);
+  it("runs PreSync hooks of any kind by wave, and refuses hook types other than PreSync", () => {
+    const phases = planPhases(
+      desiredOf([
+        obj("batch/v1", "Job", "migrate", {
+          "gitops-guard.io/hook": "PreSync",
+          "gitops-guard.io/sync-wave": "5",
+        }),
+        obj("v1", "ServiceAccount", "migrator", {
+          "gitops-guard.io/hook": "PreSync",
+          "gitops-guard.io/sync-wave": "-5",
+        }),
+        obj("v1", "ConfigMap", "app"),
+      ]),
+    );
+    expect(phases.map((p) => [p.kind, p.wave, p.batches.flat().map((o) => o.ref.name)])).toEqual([
+      ["presync", -5, ["migrator"]],
+      ["presync", 5, ["migrate"]],
+      ["wave", 0, ["app"]],
+    ]);
     expect(() =>
       planPhases(desiredOf([obj("batch/v1", "Job", "j", { "gitops-guard.io/hook": "PostSync" })])),
     ).toThrow(/gitops-guard\.io\/hook=PostSync/);

@@ -12,7 +12,7 @@ import {
  * The order of a sync, as a pure function of the desired objects:
  * 1. definitions: Namespaces and CRDs, then waited for (Active, Established), since everything
  *    else may live in them or be one of their kinds;
- * 2. PreSync hooks: Jobs that must complete before the rest (schema migrations);
+ * 2. PreSync hooks: Jobs that must complete before the rest (schema migrations), by wave;
  * 3. waves in ascending order (gitops-guard.io/sync-wave, else Argo CD's sync-wave, else 0);
  *    a wave starts once the one before is healthy;
  * 4. last: admission webhooks and policies, so they never block the objects of their own sync.
@@ -111,15 +111,18 @@ export function waveOf(obj: DesiredObject): number {
   return wave;
 }
 
-/** True for a PreSync hook; the annotation on anything but a Job is an error. */
+/**
+ * True for a PreSync hook: usually a Job, and whatever it needs first (a ServiceAccount, a
+ * ConfigMap), as Helm's pre-install hooks come. Any other value is an error.
+ */
 export function isPreSyncHook(obj: DesiredObject): boolean {
   const hook = annotation(obj, HOOK_ANNOTATION);
   if (hook === undefined) return false;
-  if (hook !== PRESYNC_HOOK || obj.ref.kind !== "Job") {
+  if (hook !== PRESYNC_HOOK) {
     throw new GuardError(
       ErrorCodes.RENDER_OBJECT_INVALID,
       `${locate(obj)}: ${HOOK_ANNOTATION}=${hook} on ${obj.ref.kind} ${obj.ref.name}: ` +
-        `only ${PRESYNC_HOOK} on a Job is supported`,
+        `only ${PRESYNC_HOOK} is supported`,
     );
   }
   return true;
@@ -159,7 +162,8 @@ export function planPhases(objects: readonly DesiredObject[]): Phase[] {
   const groups = new Map<string, { kind: PhaseKind; wave: number; objects: DesiredObject[] }>();
   for (const obj of objects) {
     const kind = phaseKindOf(obj);
-    const wave = kind === "wave" ? waveOf(obj) : 0;
+    // PreSync hooks run in waves of their own too (Helm's hook-weight), each waited for.
+    const wave = kind === "wave" || kind === "presync" ? waveOf(obj) : 0;
     const id = `${kind}:${wave}`;
     const group = groups.get(id) ?? { kind, wave, objects: [] };
     group.objects.push(obj);

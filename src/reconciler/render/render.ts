@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { access, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCodes, GuardError } from "../../errors.js";
 import { decryptedCopy, findSopsFiles } from "./decrypted-copy.js";
@@ -6,6 +6,7 @@ import { kustomizeBuild, type KustomizeSettings } from "./kustomize.js";
 import { isSopsDocument, locate, parseManifests, type RenderedObject } from "./manifests.js";
 import { isSopsFile, type SopsFiles } from "./sops.js";
 import { planRender, resolveInside, type RenderPlan } from "./walk.js";
+import { renderChart, type HelmContext } from "../helm/render.js";
 
 export interface RenderInput {
   /** The checkout's root. */
@@ -17,6 +18,8 @@ export interface RenderInput {
   readonly sops?: SopsFiles;
   /** Where a decrypted copy for kustomize may be made (tmpfs when there is one). */
   readonly scratchDir: string;
+  /** For a chart at spec.path (a folder holding Chart.yaml). */
+  readonly helm?: HelmContext;
 }
 
 // One manifest file larger than this is not configuration; refuse it instead of running out of memory.
@@ -89,10 +92,39 @@ function refuseEncrypted(items: readonly RenderedObject[]): void {
  */
 export async function renderSource(input: RenderInput): Promise<RenderedObject[]> {
   const dir = await resolveInside(input.root, input.path);
+  if (await isChart(dir)) return renderChartAt(input, dir);
   const plan = await planRender(input.root, dir);
   const items: RenderedObject[] = [];
   for (const file of plan.files) items.push(...(await readManifest(input, file)));
   items.push(...(await buildKustomizations(input, plan)));
   refuseEncrypted(items);
   return items;
+}
+
+/** spec.path is a Helm chart: it holds Chart.yaml. */
+async function isChart(dir: string): Promise<boolean> {
+  try {
+    await access(join(dir, "Chart.yaml"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function renderChartAt(input: RenderInput, dir: string): Promise<RenderedObject[]> {
+  if (input.helm === undefined) {
+    throw new GuardError(
+      ErrorCodes.RENDER_HELM_FAILED,
+      `${input.path} is a Helm chart, and helm is not configured`,
+    );
+  }
+  const rendered = await renderChart({
+    root: await realpath(input.root),
+    chartDir: dir,
+    helm: input.helm,
+    ...(input.sops === undefined ? {} : { sops: input.sops }),
+    scratchDir: input.scratchDir,
+  });
+  refuseEncrypted(rendered.items);
+  return rendered.items;
 }

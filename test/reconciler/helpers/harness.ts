@@ -15,7 +15,7 @@ import { createLogger } from "../../../src/telemetry/log.js";
 import { createMetrics, type Metrics } from "../../../src/telemetry/metrics.js";
 import { clientAs, envtest, eventually } from "../../envtest/context.js";
 import { sink, type LogSink } from "../../helpers/log-sink.js";
-import { ensureKustomize } from "./kustomize.js";
+import { ensureHelm, ensureKustomize } from "./kustomize.js";
 import { removeTempDirs, tempDir } from "./temp.js";
 
 export interface Harness {
@@ -68,7 +68,7 @@ export async function startReconciler(
       clock: realClock(),
       kube: clientAs("reconciler"),
     },
-    { kustomize: ensureKustomize(), ...FAST, ...options },
+    { kustomize: ensureKustomize(), helm: ensureHelm(), ...FAST, ...options },
   );
   const abort = new AbortController();
   const running = component.run(abort.signal);

@@ -1,0 +1,75 @@
+/**
+ * A chart in the checkout (spec.path holds Chart.yaml) rendered with helm: values from their
+ * sources, a private copy of the repository to render from, Helm's hooks as the reconciler's
+ * phases. What comes out is applied, inventoried, pruned, guarded and audited like any manifest.
+ */
+import { relative } from "node:path";
+import type { RenderedObject } from "../render/manifests.js";
+import type { SopsFiles } from "../render/sops.js";
+import { chartCopy } from "./copy.js";
+import { mapHelmHooks } from "./hooks.js";
+import { collectValues } from "./sources.js";
+import type { HelmSpec, ValuesSource } from "./spec.js";
+import { helmTemplate, type ClusterFacts, type HelmSettings } from "./template.js";
+import { valuesDigest } from "./values.js";
+
+/** What a sync knows for helm: the GitSync, its spec.helm, and the tools. */
+export interface HelmContext {
+  readonly gitSync: { readonly namespace: string; readonly name: string };
+  readonly spec?: HelmSpec;
+  readonly settings: HelmSettings;
+  readonly cluster: () => Promise<ClusterFacts>;
+  readonly readSource: (source: ValuesSource) => Promise<string | undefined>;
+}
+
+export interface ChartRender {
+  readonly items: RenderedObject[];
+  /** sha256 of the merged values: status and the journal show it, never the values. */
+  readonly valuesDigest: string;
+}
+
+const NO_HELM_SPEC: HelmSpec = {
+  valueFiles: [],
+  valuesFrom: [],
+  includeCRDs: true,
+  skipTests: true,
+};
+
+export async function renderChart(input: {
+  /** The checkout's root (its real path) and the chart folder in it. */
+  readonly root: string;
+  readonly chartDir: string;
+  readonly helm: HelmContext;
+  readonly sops?: SopsFiles;
+  readonly scratchDir: string;
+}): Promise<ChartRender> {
+  const { helm } = input;
+  const spec = helm.spec ?? NO_HELM_SPEC;
+  const values = await collectValues({
+    root: input.root,
+    spec,
+    ...(input.sops === undefined ? {} : { sops: input.sops }),
+    readSource: helm.readSource,
+  });
+  const cluster = await helm.cluster();
+  const display = relative(input.root, input.chartDir) || ".";
+  const copy = await chartCopy(input.root, input.scratchDir);
+  try {
+    const items = await helmTemplate(
+      {
+        chartDir: `${copy.root}/${display}`,
+        display,
+        releaseName: spec.releaseName ?? helm.gitSync.name,
+        namespace: spec.namespace ?? helm.gitSync.namespace,
+        values,
+        includeCRDs: spec.includeCRDs,
+        skipTests: spec.skipTests,
+        cluster,
+      },
+      helm.settings,
+    );
+    return { items: mapHelmHooks(items), valuesDigest: valuesDigest(values) };
+  } finally {
+    await copy.remove();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * spec.helm of a GitSync: how a chart is rendered (release, namespace, values and their
+ * sources). Pure parsing with the CRD's defaults; input no retry can fix throws TerminalError
+ * naming the field. Values themselves are never put in a message.
+ */
+import { TerminalError } from "../../runtime/result.js";
+
+export interface ValuesSource {
+  readonly kind: "Secret" | "ConfigMap";
+  readonly name: string;
+  /** The entry holding YAML values. Default values.yaml (Flux's valuesKey default). */
+  readonly key: string;
+  readonly optional: boolean;
+}
+
+export interface HelmSpec {
+  /** Default: the GitSync's name. */
+  readonly releaseName?: string;
+  /** The release namespace (`helm template --namespace`). Default: the GitSync's. */
+  readonly namespace?: string;
+  /** Files in the Git repository (from its root), merged in order. */
+  readonly valueFiles: readonly string[];
+  readonly values?: Readonly<Record<string, unknown>>;
+  readonly valuesFrom: readonly ValuesSource[];
+  readonly includeCRDs: boolean;
+  readonly skipTests: boolean;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function parseValuesFrom(value: unknown): ValuesSource[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TerminalError("spec.helm.valuesFrom must be a list");
+  return value.map((item: unknown, i) => {
+    const entry = record(item);
+    const kind = entry["kind"];
+    const name = text(entry["name"]);
+    if ((kind !== "Secret" && kind !== "ConfigMap") || name === undefined) {
+      throw new TerminalError(
+        `spec.helm.valuesFrom[${String(i)}] needs kind (Secret or ConfigMap) and name`,
+      );
+    }
+    return {
+      kind,
+      name,
+      key: text(entry["key"]) ?? "values.yaml",
+      optional: entry["optional"] === true,
+    };
+  });
+}
+
+function parseValueFiles(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v !== "")) {
+    throw new TerminalError("spec.helm.valueFiles must be a list of paths in the repository");
+  }
+  return value as string[];
+}
+
+/** spec.helm, or undefined when the GitSync sets none (a chart at spec.path still renders). */
+export function parseHelmSpec(value: unknown): HelmSpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  const helm = record(value);
+  const values = helm["values"];
+  if (
+    values !== undefined &&
+    (typeof values !== "object" || values === null || Array.isArray(values))
+  ) {
+    throw new TerminalError("spec.helm.values must be a map of values");
+  }
+  const releaseName = text(helm["releaseName"]);
+  const namespace = text(helm["namespace"]);
+  return {
+    ...(releaseName === undefined ? {} : { releaseName }),
+    ...(namespace === undefined ? {} : { namespace }),
+    valueFiles: parseValueFiles(helm["valueFiles"]),
+    ...(values === undefined ? {} : { values: values as Record<string, unknown> }),
+    valuesFrom: parseValuesFrom(helm["valuesFrom"]),
+    includeCRDs: helm["includeCRDs"] !== false,
+    skipTests: helm["skipTests"] !== false,
+  };
+}

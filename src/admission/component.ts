@@ -14,6 +14,7 @@ import { BackstopController } from "./backstop.js";
 import { ClusterView } from "./cluster-view.js";
 import { createAdmissionCore } from "./core.js";
 import { decisionEvents } from "./denial-repeats.js";
+import { FactBatches } from "./fact-batches.js";
 import { kubeEventSink } from "./events.js";
 import { admissionMetrics, type AdmissionMetrics } from "./metrics.js";
 import { registerWebhook, type Registration } from "./registration.js";
@@ -158,6 +159,7 @@ function buildApp(
   run: Run,
   view: ClusterView,
   metrics: AdmissionMetrics,
+  signal: AbortSignal,
 ): ReturnType<typeof createAdmissionApp> {
   const { ctx, options } = run;
   const core = createAdmissionCore(
@@ -169,6 +171,17 @@ function buildApp(
     onOutcome: (outcome) => {
       metrics.events.inc({ outcome });
     },
+  });
+  const batches = new FactBatches({
+    sink: events,
+    clock: ctx.clock,
+    onDropped: () => {
+      metrics.events.inc({ outcome: "dropped" });
+    },
+  });
+  // What waits in a window goes out as the webhook stops, not with it.
+  signal.addEventListener("abort", () => {
+    batches.flush();
   });
   return createAdmissionApp({
     core,
@@ -182,6 +195,7 @@ function buildApp(
       sink: events,
       clock: ctx.clock,
       instance: ctx.config.identity,
+      batches,
       ...(options.attributionFacts === undefined ? {} : { facts: options.attributionFacts }),
     }),
   });
@@ -205,7 +219,7 @@ async function serve(
   if (material === undefined) return undefined;
   expiryOf(material, metrics);
   const server = await startServer({
-    app: buildApp(run, view, metrics),
+    app: buildApp(run, view, metrics, signal),
     listen: ctx.config.webhookListen,
     tls: material,
     logger: ctx.logger,

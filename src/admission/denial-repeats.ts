@@ -12,6 +12,7 @@
  * over the same 10 minutes.
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { FactBatches } from "./fact-batches.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Decision } from "./decision.js";
 import { admissionEvent, isPolicyDenial, wantsEvent, type EventSink } from "./events.js";
@@ -69,6 +70,8 @@ export interface DecisionEventsDeps {
   readonly repeats?: DenialRepeats;
   /** Attribution facts for allowed out-of-band writes (default true); denials are always told. */
   readonly facts?: boolean;
+  /** Where facts go: bursts about one object share an Event. Default: each its own Event. */
+  readonly batches?: FactBatches;
 }
 
 /**
@@ -87,6 +90,8 @@ export function decisionEvents(
       ? repeats.idFor(decision, request, now)
       : randomBytes(8).toString("hex");
     if (id === undefined) return;
-    deps.sink.emit(admissionEvent({ decision, request, now, instance: deps.instance, id }));
+    const input = { decision, request, now, instance: deps.instance, id };
+    if (deps.batches !== undefined && !isPolicyDenial(decision)) deps.batches.add(input);
+    else deps.sink.emit(admissionEvent(input));
   };
 }

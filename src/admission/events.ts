@@ -101,7 +101,7 @@ function actionOf(decision: Decision, request: AdmissionRequest): string {
   return request.operation === "DELETE" ? "Delete" : "Admit";
 }
 
-function annotations(decision: Decision, request: AdmissionRequest): Record<string, string> {
+export function annotations(decision: Decision, request: AdmissionRequest): Record<string, string> {
   const glass = decision.breakGlass;
   const a = EVENT_ANNOTATIONS;
   return {

@@ -17,7 +17,7 @@
 import type { KubeObject, ObjectRef } from "../kube/objects.js";
 import type { Clock } from "../runtime/clock.js";
 import { done, requeueAfter, type ReconcileResult } from "../runtime/result.js";
-import { parseAdmissionEvent } from "./attribution/admission-events.js";
+import { parseAdmissionFacts } from "./attribution/admission-events.js";
 import type { AdmissionFact } from "./attribution/facts.js";
 import type { FactIndex } from "./attribution/index.js";
 import type { EventJournal } from "./event-journal.js";
@@ -194,12 +194,14 @@ export function onGuardEvent(
     readonly queue: { addAfter(key: string, ms: number): void };
   },
 ): void {
-  const fact = parseAdmissionEvent(event);
-  if (fact === undefined) {
+  const facts = parseAdmissionFacts(event);
+  if (facts.length === 0) {
     to.eventJournal.onEvent(event);
     return;
   }
-  to.admission.add(fact);
-  const due = to.unseen.add(fact);
-  if (due !== undefined) to.queue.addAfter(due.key, due.afterMs);
+  for (const fact of facts) {
+    to.admission.add(fact);
+    const due = to.unseen.add(fact);
+    if (due !== undefined) to.queue.addAfter(due.key, due.afterMs);
+  }
 }

@@ -40,6 +40,12 @@ export const ADMISSION_EVENT_ANNOTATIONS = {
    * that happened (the object moved on) from one a later admission step refused (it did not).
    */
   oldResourceVersion: "gitops-guard.io/old-resource-version",
+  /**
+   * More facts about the same object, beside the one in the other annotations: a JSON array of
+   * { "annotations": {the annotations above}, "time": RFC 3339 }. Changes of one object in quick
+   * succession share one Event, so a burst costs one API write per object and window.
+   */
+  moreFacts: "gitops-guard.io/more-facts",
 } as const;
 
 /**

@@ -81,9 +81,15 @@ function eventRefOf(event: KubeObject): AdmissionFact["event"] {
  * the webhook's, or is a denial (nothing changed: attributing a drift to it would be wrong).
  */
 export function parseAdmissionEvent(event: KubeObject): AdmissionFact | undefined {
-  if (event["reportingController"] !== ADMISSION_REPORTER) return undefined;
-  if (event["action"] === DENIED_ACTION) return undefined;
-  const annotations = event.metadata.annotations ?? {};
+  return parseAdmissionFacts(event)[0];
+}
+
+/** One fact from the annotations of one request, about the Event's object. */
+function factOf(
+  event: KubeObject,
+  annotations: Readonly<Record<string, string>>,
+  at: { readonly timeMs: number; readonly ref: AdmissionFact["event"] },
+): AdmissionFact | undefined {
   const a = ADMISSION_EVENT_ANNOTATIONS;
   const username = annotations[a.user];
   const object = regardingOf(event);
@@ -95,8 +101,50 @@ export function parseAdmissionEvent(event: KubeObject): AdmissionFact | undefine
     operation: annotations[a.operation],
     breakGlass: breakGlassOf(annotations),
     changedFields: stringList(annotations[a.changedFields]),
-    timeMs: eventTimeMs(event),
+    timeMs: at.timeMs,
     oldResourceVersion: annotations[a.oldResourceVersion],
-    event: eventRefOf(event),
+    event: at.ref,
   });
+}
+
+interface MoreFact {
+  readonly annotations?: unknown;
+  readonly time?: unknown;
+}
+
+/** The more-facts annotation's entries; [] when absent or malformed. */
+function moreFactsOf(text: string | undefined): MoreFact[] {
+  if (text === undefined) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? (value as MoreFact[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Every fact of one admission Event about allowed changes: the one in its annotations and those
+ * of a burst it carries (more-facts), each with an Event reference of its own (uid "<uid>#<n>")
+ * so each is joined or journaled once. [] when it is not the webhook's, or is a denial.
+ */
+export function parseAdmissionFacts(event: KubeObject): AdmissionFact[] {
+  if (event["reportingController"] !== ADMISSION_REPORTER) return [];
+  if (event["action"] === DENIED_ACTION) return [];
+  const annotations = event.metadata.annotations ?? {};
+  const ref = eventRefOf(event);
+  const first = factOf(event, annotations, { timeMs: eventTimeMs(event), ref });
+  if (first === undefined) return [];
+  const more = moreFactsOf(annotations[ADMISSION_EVENT_ANNOTATIONS.moreFacts]).flatMap((m, i) => {
+    const own = (
+      typeof m.annotations === "object" && m.annotations !== null ? m.annotations : {}
+    ) as Record<string, string>;
+    const timeMs = typeof m.time === "string" ? Date.parse(m.time) : Number.NaN;
+    const fact = factOf(event, own, {
+      timeMs: Number.isNaN(timeMs) ? first.timeMs : timeMs,
+      ref: ref === undefined ? undefined : { ...ref, uid: `${ref.uid}#${String(i + 1)}` },
+    });
+    return fact === undefined ? [] : [fact];
+  });
+  return [first, ...more];
 }

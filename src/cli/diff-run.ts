@@ -103,7 +103,13 @@ async function preview(
     kube,
     git: { git: flags.git, searchPath, stateDir: work, timeoutMs: TIMEOUT_MS },
     kustomize: { kustomize: flags.kustomize, searchPath, homeDir: home, timeoutMs: TIMEOUT_MS },
-    helm: { helm: flags.helm, searchPath, homeDir: home, timeoutMs: TIMEOUT_MS },
+    helm: {
+      helm: flags.helm,
+      searchPath,
+      homeDir: home,
+      timeoutMs: TIMEOUT_MS,
+      cacheDir: join(work, "helm-charts"),
+    },
     scratchDir: join(work, "scratch"),
     sopsKms: cliSopsKms(deps.env),
   };

@@ -170,6 +170,7 @@ function syncEnvironment(ctx: ComponentContext, o: Required<ReconcilerOptions>):
       searchPath: o.searchPath,
       homeDir: join(stateDir, "home"),
       timeoutMs: o.kustomizeTimeoutMs,
+      cacheDir: join(stateDir, "helm-charts"),
     },
     concurrency: o.concurrency,
     definitionsTimeoutMs: o.definitionsTimeoutMs,

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { chartCopy } from "../../src/reconciler/helm/copy.js";
 import { ErrorCodes } from "../../src/errors.js";
 import { mapHelmHooks, POST_HOOK_WAVE } from "../../src/reconciler/helm/hooks.js";
+import { resolveEntry } from "../../src/reconciler/helm/repository.js";
 import { parseValues } from "../../src/reconciler/helm/sources.js";
 import { parseHelmSpec } from "../../src/reconciler/helm/spec.js";
 import { mergeValues, valuesDigest } from "../../src/reconciler/helm/values.js";
@@ -149,5 +150,35 @@ describe("the copy a chart is rendered from", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a chart repository's index", () => {
+  const index = {
+    entries: {
+      app: ["1.0.0", "1.1.0", "1.10.2", "2.0.0", "2.1.0-rc.1"].map((version) => ({
+        version,
+        urls: [`app-${version}.tgz`],
+        digest: "ab".repeat(32),
+      })),
+    },
+  };
+  const pick = (version: string): string => resolveEntry(index, "app", version, "idx").version;
+
+  it("resolves an exact version, or a range (helm's syntax too) to the newest match", () => {
+    expect(pick("1.1.0")).toBe("1.1.0");
+    expect(pick("v1.1.0")).toBe("1.1.0");
+    expect(pick("^1.0")).toBe("1.10.2");
+    expect(pick("~1.1")).toBe("1.1.0");
+    expect(pick(">=1.0.0, <2.0.0")).toBe("1.10.2");
+    expect(pick("1.x")).toBe("1.10.2");
+    expect(pick("*")).toBe("2.0.0");
+    expect(pick(">=2.1.0-rc.0")).toBe("2.1.0-rc.1");
+  });
+
+  it("names what it cannot find", () => {
+    expect(() => pick("^3")).toThrow('chart repository idx: has no version of app matching "^3"');
+    expect(() => resolveEntry(index, "web", "1.0.0", "idx")).toThrow("has no chart named web");
+    expect(() => resolveEntry({}, "app", "1.0.0", "idx")).toThrow("has no chart named app");
   });
 });

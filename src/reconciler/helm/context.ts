@@ -1,10 +1,12 @@
 /** The HelmContext of one render: the GitSync's spec.helm, the tools, and its value sources. */
+import { ErrorCodes, GuardError } from "../../errors.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { KubeObject } from "../../kube/objects.js";
 import type { HelmContext } from "./render.js";
 import type { HelmSpec, ValuesSource } from "./spec.js";
 import { clusterFacts } from "./cluster.js";
 import type { HelmSettings } from "./template.js";
+import { pullFromRepository, type RepoCredentials } from "./repository.js";
 
 type DataObject = KubeObject & {
   data?: Record<string, string>;
@@ -45,5 +47,49 @@ export function helmContext(input: {
     settings: input.settings,
     cluster: () => clusterFacts(kube.rest),
     readSource: (source) => readValuesSource(kube, gitSync.namespace, source),
+    pull: async (chart) => {
+      if (chart.repoURL.startsWith("oci://")) {
+        throw new GuardError(
+          ErrorCodes.RENDER_HELM_FAILED,
+          `spec.helm.chart ${chart.repoURL}: OCI registries are not supported yet; use an HTTPS chart repository`,
+        );
+      }
+      const creds = await repoCredentials(kube, gitSync.namespace, chart.secretName);
+      return pullFromRepository(chart, creds, {
+        timeoutMs: input.settings.timeoutMs,
+        cacheDir: input.settings.cacheDir,
+        ...(input.settings.signal === undefined ? {} : { signal: input.settings.signal }),
+      });
+    },
+  };
+}
+
+/** The chart repository's credentials from the Secret spec.helm.chart.secretRef names. */
+async function repoCredentials(
+  kube: KubeClient,
+  namespace: string,
+  name: string | undefined,
+): Promise<RepoCredentials> {
+  if (name === undefined) return {};
+  const secret = await kube.get<DataObject>({ apiVersion: "v1", kind: "Secret", namespace, name });
+  if (secret === undefined) {
+    throw new GuardError(
+      ErrorCodes.RENDER_HELM_FAILED,
+      `Secret ${namespace}/${name} (spec.helm.chart.secretRef) does not exist`,
+    );
+  }
+  const entry = (key: string): string | undefined => {
+    const value = secret.data?.[key];
+    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+  };
+  const pick = (key: keyof RepoCredentials, from: string): Partial<RepoCredentials> => {
+    const value = entry(from);
+    return value === undefined ? {} : { [key]: value };
+  };
+  return {
+    ...pick("username", "username"),
+    ...pick("password", "password"),
+    ...pick("bearerToken", "bearerToken"),
+    ...pick("caPem", "ca.crt"),
   };
 }

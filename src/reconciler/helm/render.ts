@@ -9,7 +9,8 @@ import type { SopsFiles } from "../render/sops.js";
 import { chartCopy } from "./copy.js";
 import { mapHelmHooks } from "./hooks.js";
 import { collectValues } from "./sources.js";
-import type { HelmSpec, ValuesSource } from "./spec.js";
+import type { PulledChart } from "./repository.js";
+import type { ChartSource, HelmSpec, ValuesSource } from "./spec.js";
 import { helmTemplate, type ClusterFacts, type HelmSettings } from "./template.js";
 import { valuesDigest } from "./values.js";
 
@@ -20,6 +21,8 @@ export interface HelmContext {
   readonly settings: HelmSettings;
   readonly cluster: () => Promise<ClusterFacts>;
   readonly readSource: (source: ValuesSource) => Promise<string | undefined>;
+  /** Fetches spec.helm.chart (once per version and digest). */
+  readonly pull: (chart: ChartSource) => Promise<PulledChart>;
 }
 
 export interface ChartRender {
@@ -34,6 +37,41 @@ const NO_HELM_SPEC: HelmSpec = {
   includeCRDs: true,
   skipTests: true,
 };
+
+/**
+ * spec.helm.chart: the chart fetched from its repository; values files (if any) from the
+ * checkout of spec.url as for a chart in Git (Argo CD's multi-source pattern).
+ */
+export async function renderRepoChart(input: {
+  readonly root: string;
+  readonly chart: ChartSource;
+  readonly helm: HelmContext;
+  readonly sops?: SopsFiles;
+}): Promise<ChartRender & { readonly pulled: PulledChart }> {
+  const { helm } = input;
+  const spec = helm.spec ?? NO_HELM_SPEC;
+  const values = await collectValues({
+    root: input.root,
+    spec,
+    ...(input.sops === undefined ? {} : { sops: input.sops }),
+    readSource: helm.readSource,
+  });
+  const pulled = await helm.pull(input.chart);
+  const items = await helmTemplate(
+    {
+      chartDir: pulled.archive,
+      display: `${input.chart.name}-${pulled.version} from ${input.chart.repoURL}`,
+      releaseName: spec.releaseName ?? helm.gitSync.name,
+      namespace: spec.namespace ?? helm.gitSync.namespace,
+      values,
+      includeCRDs: spec.includeCRDs,
+      skipTests: spec.skipTests,
+      cluster: await helm.cluster(),
+    },
+    helm.settings,
+  );
+  return { items: mapHelmHooks(items), valuesDigest: valuesDigest(values), pulled };
+}
 
 export async function renderChart(input: {
   /** The checkout's root (its real path) and the chart folder in it. */

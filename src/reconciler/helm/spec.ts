@@ -13,7 +13,18 @@ export interface ValuesSource {
   readonly optional: boolean;
 }
 
+/** spec.helm.chart: a chart from a chart repository instead of spec.path. */
+export interface ChartSource {
+  readonly repoURL: string;
+  readonly name: string;
+  /** An exact version or a semver range (the newest match). */
+  readonly version: string;
+  /** A Secret in the GitSync's namespace: username and password, or bearerToken; ca.crt. */
+  readonly secretName?: string;
+}
+
 export interface HelmSpec {
+  readonly chart?: ChartSource;
   /** Default: the GitSync's name. */
   readonly releaseName?: string;
   /** The release namespace (`helm template --namespace`). Default: the GitSync's. */
@@ -65,24 +76,45 @@ function parseValueFiles(value: unknown): string[] {
   return value as string[];
 }
 
+function parseChart(value: unknown): ChartSource | undefined {
+  if (value === undefined) return undefined;
+  const chart = record(value);
+  const repoURL = text(chart["repoURL"]);
+  const name = text(chart["name"]);
+  if (repoURL === undefined || name === undefined || !/^(https?|oci):\/\/./.test(repoURL)) {
+    throw new TerminalError("spec.helm.chart needs repoURL (https://, http:// or oci://) and name");
+  }
+  const secretName = text(record(chart["secretRef"])["name"]);
+  return {
+    repoURL,
+    name,
+    version: text(chart["version"]) ?? "*",
+    ...(secretName === undefined ? {} : { secretName }),
+  };
+}
+
+function parseInline(values: unknown): Record<string, unknown> | undefined {
+  if (values === undefined) return undefined;
+  if (typeof values !== "object" || values === null || Array.isArray(values)) {
+    throw new TerminalError("spec.helm.values must be a map of values");
+  }
+  return values as Record<string, unknown>;
+}
+
 /** spec.helm, or undefined when the GitSync sets none (a chart at spec.path still renders). */
 export function parseHelmSpec(value: unknown): HelmSpec | undefined {
   if (value === undefined || value === null) return undefined;
   const helm = record(value);
-  const values = helm["values"];
-  if (
-    values !== undefined &&
-    (typeof values !== "object" || values === null || Array.isArray(values))
-  ) {
-    throw new TerminalError("spec.helm.values must be a map of values");
-  }
+  const values = parseInline(helm["values"]);
   const releaseName = text(helm["releaseName"]);
   const namespace = text(helm["namespace"]);
+  const chart = parseChart(helm["chart"]);
   return {
+    ...(chart === undefined ? {} : { chart }),
     ...(releaseName === undefined ? {} : { releaseName }),
     ...(namespace === undefined ? {} : { namespace }),
     valueFiles: parseValueFiles(helm["valueFiles"]),
-    ...(values === undefined ? {} : { values: values as Record<string, unknown> }),
+    ...(values === undefined ? {} : { values }),
     valuesFrom: parseValuesFrom(helm["valuesFrom"]),
     includeCRDs: helm["includeCRDs"] !== false,
     skipTests: helm["skipTests"] !== false,

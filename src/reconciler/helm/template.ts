@@ -18,6 +18,8 @@ export interface HelmSettings {
   /** An empty HOME of ours: no user's repositories, plugins or registry logins. */
   readonly homeDir: string;
   readonly timeoutMs: number;
+  /** Where chart archives fetched from repositories are kept, by version and digest. */
+  readonly cacheDir: string;
   readonly signal?: AbortSignal;
 }
 
@@ -116,7 +118,8 @@ export async function helmTemplate(
   input: TemplateInput,
   settings: HelmSettings,
 ): Promise<RenderedObject[]> {
-  if (await missingDependencies(input.chartDir)) {
+  // An archive from a repository carries its dependencies already.
+  if (!input.chartDir.endsWith(".tgz") && (await missingDependencies(input.chartDir))) {
     await run(
       settings,
       ["dependency", "build", input.chartDir, "--skip-refresh"],

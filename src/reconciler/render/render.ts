@@ -6,7 +6,7 @@ import { kustomizeBuild, type KustomizeSettings } from "./kustomize.js";
 import { isSopsDocument, locate, parseManifests, type RenderedObject } from "./manifests.js";
 import { isSopsFile, type SopsFiles } from "./sops.js";
 import { planRender, resolveInside, type RenderPlan } from "./walk.js";
-import { renderChart, type HelmContext } from "../helm/render.js";
+import { renderChart, renderRepoChart, type HelmContext } from "../helm/render.js";
 
 export interface RenderInput {
   /** The checkout's root. */
@@ -91,6 +91,17 @@ function refuseEncrypted(items: readonly RenderedObject[]): void {
  * the file (and line when there is one).
  */
 export async function renderSource(input: RenderInput): Promise<RenderedObject[]> {
+  const chart = input.helm?.spec?.chart;
+  if (input.helm !== undefined && chart !== undefined) {
+    const rendered = await renderRepoChart({
+      root: await realpath(input.root),
+      chart,
+      helm: input.helm,
+      ...(input.sops === undefined ? {} : { sops: input.sops }),
+    });
+    refuseEncrypted(rendered.items);
+    return rendered.items;
+  }
   const dir = await resolveInside(input.root, input.path);
   if (await isChart(dir)) return renderChartAt(input, dir);
   const plan = await planRender(input.root, dir);

@@ -108,14 +108,31 @@ function serviceAccountUser(ref: string): string {
   return name === undefined ? ref : `system:serviceaccount:${namespace ?? ""}:${name}`;
 }
 
+/**
+ * The revision a record names: the Git revision, and for a Helm GitSync the chart, its version
+ * and digest and the values' digest (status.helm), so the record says exactly what was deployed.
+ */
+function deployedRevision(status: Record<string, unknown>): string | undefined {
+  const git = optionalString(status["lastAppliedRevision"]);
+  const helm = rec(status["helm"]);
+  const chart = optionalString(helm["chart"]);
+  if (git === undefined || chart === undefined) return git;
+  const digest = optionalString(helm["digest"]);
+  const values = optionalString(helm["valuesDigest"]);
+  const version = optionalString(helm["version"]) ?? "?";
+  return (
+    `${git} chart ${chart}-${version}` +
+    `${digest === undefined ? "" : `@${digest}`}${values === undefined ? "" : ` values ${values}`}`
+  );
+}
+
 function addInventory(gitSync: KubeObject, into: Map<string, GitOrigin>, kinds: KindRef[]): void {
   const status = rec(gitSync["status"]);
   const spec = rec(gitSync["spec"]);
+  const revision = deployedRevision(status);
   const base = {
     gitSync: { namespace: gitSync.metadata.namespace ?? "", name: gitSync.metadata.name ?? "" },
-    ...(typeof status["lastAppliedRevision"] === "string"
-      ? { revision: status["lastAppliedRevision"] }
-      : {}),
+    ...(revision === undefined ? {} : { revision }),
   };
   for (const raw of arr(status["inventory"])) {
     const entry = rec(raw);

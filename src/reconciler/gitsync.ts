@@ -52,7 +52,18 @@ export interface InventoryEntry {
   readonly name: string;
 }
 
+/** status.helm: what a Helm GitSync last applied in full (digests, never values). */
+export interface HelmReleaseStatus {
+  readonly chart: string;
+  readonly version: string;
+  /** sha256:<hex> of the archive (charts from a repository). */
+  readonly digest?: string;
+  readonly repoURL?: string;
+  readonly valuesDigest: string;
+}
+
 export interface GitSyncStatus {
+  readonly helm?: HelmReleaseStatus;
   readonly observedGeneration?: number;
   readonly lastAppliedRevision?: string;
   readonly lastAttemptedRevision?: string;

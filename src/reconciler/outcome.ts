@@ -80,6 +80,7 @@ function synced(
       healthy: healthVerdict(result.health),
       lastAttemptedRevision: result.fetched.revision,
       ...(complete ? { lastAppliedRevision: result.fetched.revision } : {}),
+      ...(complete && result.fetched.helm !== undefined ? { helm: result.fetched.helm } : {}),
       inventory: result.inventory,
     },
     events,

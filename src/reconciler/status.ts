@@ -5,7 +5,7 @@ import {
   type Condition,
   type ConditionStatus,
 } from "../runtime/conditions.js";
-import type { GitSyncStatus, InventoryEntry } from "./gitsync.js";
+import type { GitSyncStatus, HelmReleaseStatus, InventoryEntry } from "./gitsync.js";
 import { inventoriesEqual } from "./inventory.js";
 
 /** A condition's content; the transition time and generation are filled in by nextStatus. */
@@ -25,6 +25,8 @@ export interface StatusUpdate {
   readonly healthy?: Verdict;
   readonly lastAppliedRevision?: string;
   readonly lastAttemptedRevision?: string;
+  /** With lastAppliedRevision, for a Helm GitSync. */
+  readonly helm?: HelmReleaseStatus;
   readonly inventory?: readonly InventoryEntry[];
   /** When a sync (not a health look) finished. */
   readonly syncedAt?: number;
@@ -75,6 +77,7 @@ export function nextStatus(
   return {
     ...defined("observedGeneration", update.generation ?? base.observedGeneration),
     ...defined("lastAppliedRevision", update.lastAppliedRevision ?? base.lastAppliedRevision),
+    ...defined("helm", update.lastAppliedRevision === undefined ? base.helm : update.helm),
     ...defined("lastAttemptedRevision", update.lastAttemptedRevision ?? base.lastAttemptedRevision),
     ...defined(
       "lastSyncTime",
@@ -91,6 +94,7 @@ export function statusEqual(a: GitSyncStatus | undefined, b: GitSyncStatus): boo
     a !== undefined &&
     a.observedGeneration === b.observedGeneration &&
     a.lastAppliedRevision === b.lastAppliedRevision &&
+    JSON.stringify(a.helm) === JSON.stringify(b.helm) &&
     a.lastAttemptedRevision === b.lastAttemptedRevision &&
     a.lastSyncTime === b.lastSyncTime &&
     inventoriesEqual(a.inventory, b.inventory) &&

@@ -10,7 +10,12 @@ import { prune, type PruneResult } from "./apply/prune.js";
 import { pruneApproved, pruneCandidates } from "./apply/prune-plan.js";
 import { resolveScopes } from "./apply/scopes.js";
 import { buildDesired, desiredKey, inventoryEntryOf, type DesiredObject } from "./desired.js";
-import { formatRevision, type GitSyncSpec, type InventoryEntry } from "./gitsync.js";
+import {
+  formatRevision,
+  type GitSyncSpec,
+  type HelmReleaseStatus,
+  type InventoryEntry,
+} from "./gitsync.js";
 import { summarizeHealth, type HealthSummary } from "./health/aggregate.js";
 import type { OwnershipConflict } from "./ownership.js";
 import { readHealth, type LiveReader } from "./health/read.js";
@@ -73,6 +78,8 @@ export type SyncStage = "source" | "render" | "apply" | "prune";
 export interface Fetched {
   readonly revision: string;
   readonly commit: string;
+  /** The chart rendered, for a Helm GitSync. */
+  readonly helm?: HelmReleaseStatus;
 }
 
 export type SyncResult =
@@ -172,6 +179,7 @@ export async function fetchAndRender(
     fetchGitSource({ kube: env.kube, settings: env.git, ...req }),
   );
   const fetched = { commit: source.commit, revision: formatRevision(req.spec.ref, source.commit) };
+  let helm: HelmReleaseStatus | undefined;
   const desired = await stage("render", async () => {
     const sops = await sopsFor(env, req);
     const items = await renderSource({
@@ -186,6 +194,7 @@ export async function fetchAndRender(
         gitSync: { namespace: req.namespace, name: req.name },
         spec: req.spec.helm,
       }),
+      onHelm: (release) => (helm = release),
     }).finally(() => sops?.close());
     const scopes = await resolveScopes(env.kube, items);
     const owner = { namespace: req.namespace, name: req.name };
@@ -196,7 +205,7 @@ export async function fetchAndRender(
       ...(target === undefined ? {} : { targetNamespace: target }),
     });
   });
-  return { fetched, desired };
+  return { fetched: helm === undefined ? fetched : { ...fetched, helm }, desired };
 }
 
 async function pruneStale(

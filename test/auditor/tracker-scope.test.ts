@@ -111,6 +111,31 @@ describe("buildScope", () => {
     ]);
   });
 
+  it("names the chart, its version and digest and the values' digest in a Helm GitSync's revision", () => {
+    const helm = {
+      ...gitSync,
+      status: {
+        ...(gitSync["status"] as object),
+        helm: {
+          chart: "app",
+          version: "1.2.0",
+          digest: "sha256:ab",
+          repoURL: "https://charts",
+          valuesDigest: "sha256:cd",
+        },
+      },
+    };
+    const scope = buildScope({
+      policies: [],
+      gitSyncs: [helm],
+      productAccounts: [],
+      fieldManager: "gg",
+    });
+    expect(scope.inventory.get(objectId("", "Service", "team", "web"))?.revision).toBe(
+      "main@sha1:1 chart app-1.2.0@sha256:ab values sha256:cd",
+    );
+  });
+
   it("counts the service accounts of the presets a policy names as reconcilers", () => {
     const withPresets: KubeObject = {
       ...policy,

@@ -194,7 +194,12 @@ describe("a Helm chart in Git", () => {
       "CustomResourceDefinition/widgets.helm-test.gitops-guard.io",
       "Widget/web-widget",
     ]);
-    // No value reaches the GitSync's status.
+    // Chart.yaml's name and version, a digest of the values: no value reaches the status.
+    expect(synced.status?.helm).toEqual({
+      chart: "app",
+      version: "1.2.3",
+      valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown,
+    });
     expect(JSON.stringify(synced.status)).not.toContain("s3cr3t");
 
     // The values Secret changes: the next sync applies the new values.

@@ -83,12 +83,26 @@ describe("a chart from a chart repository", () => {
         valueFiles: ["env/prod.yaml"],
       },
     });
-    await waitForApplied(ns, "app", git.commit);
+    const applied = await waitForApplied(ns, "app", git.commit);
     expect(await info(ns, "app-info")).toEqual({ chart: "1.1.0", greeting: "from-git" });
+    expect(applied.status?.helm).toEqual({
+      chart: "app",
+      version: "1.1.0",
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown,
+      repoURL: repo.url,
+      valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown,
+    });
 
     repo.publish("app", "1.2.0", TEMPLATE);
     await requestSync(ns, "app");
     await expect.poll(async () => (await info(ns, "app-info"))?.["chart"]).toBe("1.2.0");
+    const moved = await waitForGitSync(
+      ns,
+      "app",
+      "1.2.0 in status",
+      (o) => o.status?.helm?.version === "1.2.0",
+    );
+    expect(moved.status?.helm?.digest).not.toBe(applied.status?.helm?.digest);
 
     // A published archive whose bytes are not the index's is refused, naming it.
     repo.publish("app", "1.3.0", TEMPLATE);

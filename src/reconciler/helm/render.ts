@@ -3,7 +3,9 @@
  * sources, a private copy of the repository to render from, Helm's hooks as the reconciler's
  * phases. What comes out is applied, inventoried, pruned, guarded and audited like any manifest.
  */
-import { relative } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { parse } from "yaml";
 import type { RenderedObject } from "../render/manifests.js";
 import type { SopsFiles } from "../render/sops.js";
 import { chartCopy } from "./copy.js";
@@ -27,8 +29,21 @@ export interface HelmContext {
 
 export interface ChartRender {
   readonly items: RenderedObject[];
+  /** Chart.yaml's name and version. */
+  readonly chart: { readonly chart: string; readonly version: string };
   /** sha256 of the merged values: status and the journal show it, never the values. */
   readonly valuesDigest: string;
+}
+
+/** Chart.yaml's name and version (what status reports for a chart in Git). */
+async function chartMetadata(chartDir: string): Promise<{ chart: string; version: string }> {
+  const meta = parse(await readFile(join(chartDir, "Chart.yaml"), "utf8")) as Record<
+    string,
+    unknown
+  > | null;
+  const text = (v: unknown): string =>
+    typeof v === "string" || typeof v === "number" ? String(v) : "";
+  return { chart: text(meta?.["name"]), version: text(meta?.["version"]) };
 }
 
 const NO_HELM_SPEC: HelmSpec = {
@@ -70,7 +85,12 @@ export async function renderRepoChart(input: {
     },
     helm.settings,
   );
-  return { items: mapHelmHooks(items), valuesDigest: valuesDigest(values), pulled };
+  return {
+    items: mapHelmHooks(items),
+    chart: { chart: input.chart.name, version: pulled.version },
+    valuesDigest: valuesDigest(values),
+    pulled,
+  };
 }
 
 export async function renderChart(input: {
@@ -106,7 +126,11 @@ export async function renderChart(input: {
       },
       helm.settings,
     );
-    return { items: mapHelmHooks(items), valuesDigest: valuesDigest(values) };
+    return {
+      items: mapHelmHooks(items),
+      chart: await chartMetadata(input.chartDir),
+      valuesDigest: valuesDigest(values),
+    };
   } finally {
     await copy.remove();
   }

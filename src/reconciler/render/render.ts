@@ -7,6 +7,7 @@ import { isSopsDocument, locate, parseManifests, type RenderedObject } from "./m
 import { isSopsFile, type SopsFiles } from "./sops.js";
 import { planRender, resolveInside, type RenderPlan } from "./walk.js";
 import { renderChart, renderRepoChart, type HelmContext } from "../helm/render.js";
+import type { HelmReleaseStatus } from "../gitsync.js";
 
 export interface RenderInput {
   /** The checkout's root. */
@@ -20,6 +21,8 @@ export interface RenderInput {
   readonly scratchDir: string;
   /** For a chart at spec.path (a folder holding Chart.yaml). */
   readonly helm?: HelmContext;
+  /** Told what a Helm render rendered (for the GitSync's status). */
+  readonly onHelm?: (release: HelmReleaseStatus) => void;
 }
 
 // One manifest file larger than this is not configuration; refuse it instead of running out of memory.
@@ -100,6 +103,13 @@ export async function renderSource(input: RenderInput): Promise<RenderedObject[]
       ...(input.sops === undefined ? {} : { sops: input.sops }),
     });
     refuseEncrypted(rendered.items);
+    input.onHelm?.({
+      chart: chart.name,
+      version: rendered.pulled.version,
+      digest: rendered.pulled.digest,
+      repoURL: chart.repoURL,
+      valuesDigest: rendered.valuesDigest,
+    });
     return rendered.items;
   }
   const dir = await resolveInside(input.root, input.path);
@@ -137,5 +147,6 @@ async function renderChartAt(input: RenderInput, dir: string): Promise<RenderedO
     scratchDir: input.scratchDir,
   });
   refuseEncrypted(rendered.items);
+  input.onHelm?.({ ...rendered.chart, valuesDigest: rendered.valuesDigest });
   return rendered.items;
 }

@@ -8,10 +8,12 @@ import { COMPONENTS, LOG_LEVELS } from "./config-types.js";
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 const HTTP_URL = "^https?://[^\\s]+$";
+const ABSOLUTE_PATH_LIST = "^/[^:]*(:/[^:]*)*$";
 // Timers hold at most 2^31-1 ms (about 24 days); a longer one would fire at once.
 const DAY_SECONDS = 86_400;
 const PATTERN_NAMES: Readonly<Record<string, string>> = {
   [HTTP_URL]: "an http:// or https:// URL",
+  [ABSOLUTE_PATH_LIST]: "absolute folders separated by ':'",
   [DNS_LABEL]: "a DNS-1123 label (lower-case letters, digits and '-', at most 63)",
   [DNS_SUBDOMAIN]: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
 };
@@ -75,6 +77,14 @@ export function schema(): object {
     reconciler: closed({
       workers: count(1, 64, 4),
       gitTimeoutSeconds: seconds(120),
+      // PATH for git, ssh, kustomize and helm: never the process's own environment.
+      toolsPath: {
+        type: "string",
+        pattern: ABSOLUTE_PATH_LIST,
+        minLength: 1,
+        maxLength: 4096,
+        default: "/usr/local/bin:/usr/bin:/bin",
+      },
       // A loop takes at least two heals; the tracker keeps this many heals per object.
       healLoopThreshold: count(2, 100, 3),
       healLoopWindowSeconds: seconds(60),

@@ -34,6 +34,8 @@ export interface ReconcilerConfig {
   readonly workers: number;
   /** How long one git command (fetch, clone) may take. */
   readonly gitTimeoutSeconds: number;
+  /** Where git, ssh, kustomize and helm are looked up (a PATH of absolute folders). */
+  readonly toolsPath: string;
   /** Heals undone by the same other field manager within healLoopWindowSeconds that make a fight. */
   readonly healLoopThreshold: number;
   readonly healLoopWindowSeconds: number;

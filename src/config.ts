@@ -86,6 +86,7 @@ const SETTINGS: readonly Setting[] = [
   { path: ["allowFileUrls"], flag: "allowFileUrls" },
   { path: ["reconciler", "workers"], flag: "reconcilerWorkers" },
   { path: ["reconciler", "gitTimeoutSeconds"], flag: "gitTimeoutSeconds" },
+  { path: ["reconciler", "toolsPath"], flag: "toolsPath" },
   { path: ["reconciler", "healLoopThreshold"], flag: "healLoopThreshold" },
   { path: ["reconciler", "healLoopWindowSeconds"], flag: "healLoopWindowSeconds" },
   { path: ["reconciler", "healBackoffSeconds"], flag: "healBackoffSeconds" },

@@ -48,6 +48,7 @@ const ENV = {
   GITOPS_GUARD_SECRETS_WORKERS: "16",
   GITOPS_GUARD_SECRETS_KEY_RENEW_PERIOD_HOURS: "0",
   GITOPS_GUARD_WATCH_NAMESPACE: "team-a",
+  GITOPS_GUARD_RECONCILER_TOOLS_PATH: "/opt/tools/bin:/usr/bin",
 };
 
 describe("the components' settings", () => {
@@ -56,6 +57,7 @@ describe("the components' settings", () => {
     expect(config.reconciler).toEqual({
       workers: 4,
       gitTimeoutSeconds: 120,
+      toolsPath: "/usr/local/bin:/usr/bin:/bin",
       healLoopThreshold: 3,
       healLoopWindowSeconds: 60,
       healBackoffSeconds: 2,
@@ -70,6 +72,7 @@ describe("the components' settings", () => {
     expect(config.reconciler).toEqual({
       workers: 2,
       gitTimeoutSeconds: 30,
+      toolsPath: "/opt/tools/bin:/usr/bin",
       healLoopThreshold: 5,
       healLoopWindowSeconds: 120,
       healBackoffSeconds: 10,
@@ -82,7 +85,14 @@ describe("the components' settings", () => {
   it("come from `gitops-guard run` flags, which win over the environment", async () => {
     const config = await run(
       [
-        ...["--reconciler-workers", "8", "--git-timeout-seconds", "300"],
+        ...[
+          "--reconciler-workers",
+          "8",
+          "--git-timeout-seconds",
+          "300",
+          "--tools-path",
+          "/srv/bin",
+        ],
         ...["--heal-loop-threshold", "4", "--heal-loop-window-seconds", "30"],
         ...["--heal-backoff-seconds", "1", "--heal-backoff-cap-seconds", "60"],
         ...["--secrets-workers", "1", "--key-renew-period-hours", "168"],
@@ -93,6 +103,7 @@ describe("the components' settings", () => {
     expect(config.reconciler).toEqual({
       workers: 8,
       gitTimeoutSeconds: 300,
+      toolsPath: "/srv/bin",
       healLoopThreshold: 4,
       healLoopWindowSeconds: 30,
       healBackoffSeconds: 1,
@@ -123,6 +134,13 @@ const invalid = [
     source: "env GITOPS_GUARD_RECONCILER_HEAL_BACKOFF_SECONDS",
     message:
       'reconciler.healBackoffSeconds "600" (from env GITOPS_GUARD_RECONCILER_HEAL_BACKOFF_SECONDS) must be at most reconciler.healBackoffCapSeconds (300 from default)',
+  },
+  {
+    input: { flags: { toolsPath: "bin:/usr/bin" } },
+    field: "reconciler.toolsPath",
+    source: "flag --tools-path",
+    message:
+      "reconciler.toolsPath \"bin:/usr/bin\" (from flag --tools-path) must be absolute folders separated by ':'",
   },
   {
     input: { flags: { gitTimeoutSeconds: "2m" } },

@@ -59,6 +59,7 @@ describe("loadConfig defaults", () => {
       reconciler: {
         workers: 4,
         gitTimeoutSeconds: 120,
+        toolsPath: "/usr/local/bin:/usr/bin:/bin",
         healLoopThreshold: 3,
         healLoopWindowSeconds: 60,
         healBackoffSeconds: 2,

@@ -101,6 +101,10 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
     .option("--reconciler-workers <n>", "GitSyncs reconciled at once (default 4)")
     .option("--git-timeout-seconds <s>", "how long one git fetch or clone may take (default 120)")
     .option(
+      "--tools-path <path>",
+      "PATH where git, ssh, kustomize and helm are found (default /usr/local/bin:/usr/bin:/bin)",
+    )
+    .option(
       "--heal-loop-threshold <n>",
       "heals undone by one other field manager within the window that make a heal loop (default 3)",
     )

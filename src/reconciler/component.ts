@@ -20,6 +20,7 @@ import { pushRouter } from "./push/routes.js";
 import { reconcileGitSync, type ReconcileContext } from "./reconcile.js";
 import { SelfHealer } from "./selfheal/controller.js";
 import type { SyncEnvironment } from "./sync.js";
+import { RenderCache } from "./helm/render-cache.js";
 
 /**
  * The reconciler's settings. workers, gitTimeoutMs and the heal-loop ones default to Config's
@@ -105,6 +106,7 @@ export function reconcilerOptions(
     ...RECONCILER_DEFAULTS,
     workers: config.workers,
     gitTimeoutMs: config.gitTimeoutSeconds * 1000,
+    searchPath: config.toolsPath,
     healLoopThreshold: config.healLoopThreshold,
     healLoopWindowMs: config.healLoopWindowSeconds * 1000,
     healBackoffMs: config.healBackoffSeconds * 1000,
@@ -154,24 +156,20 @@ function untilSyncedOrAborted(
 
 function syncEnvironment(ctx: ComponentContext, o: Required<ReconcilerOptions>): SyncEnvironment {
   const stateDir = reconcilerStateDir(ctx.config.stateDir);
+  // kustomize and helm: the same PATH, an empty HOME of ours, and the render timeout.
+  const tools = {
+    searchPath: o.searchPath,
+    homeDir: join(stateDir, "home"),
+    timeoutMs: o.kustomizeTimeoutMs,
+  };
   return {
     kube: ctx.kube,
     read: apiReader(ctx.kube),
     clock: ctx.clock,
     git: { git: o.git, searchPath: o.searchPath, stateDir, timeoutMs: o.gitTimeoutMs },
-    kustomize: {
-      kustomize: o.kustomize,
-      searchPath: o.searchPath,
-      homeDir: join(stateDir, "home"),
-      timeoutMs: o.kustomizeTimeoutMs,
-    },
-    helm: {
-      helm: o.helm,
-      searchPath: o.searchPath,
-      homeDir: join(stateDir, "home"),
-      timeoutMs: o.kustomizeTimeoutMs,
-      cacheDir: join(stateDir, "helm-charts"),
-    },
+    kustomize: { kustomize: o.kustomize, ...tools },
+    helm: { helm: o.helm, ...tools, cacheDir: join(stateDir, "helm-charts") },
+    helmRenders: new RenderCache(),
     concurrency: o.concurrency,
     definitionsTimeoutMs: o.definitionsTimeoutMs,
     pollMs: o.pollMs,

@@ -23,6 +23,7 @@ import { mergeInventory } from "./inventory.js";
 import { reasonFor } from "./reasons.js";
 import type { KustomizeSettings } from "./render/kustomize.js";
 import { helmContext } from "./helm/context.js";
+import type { RenderCache } from "./helm/render-cache.js";
 import type { HelmSettings } from "./helm/template.js";
 import { renderSource } from "./render/render.js";
 import { decryptionKeys } from "./render/decryption-secret.js";
@@ -37,6 +38,8 @@ export interface SyncEnvironment {
   readonly git: GitSettings;
   readonly kustomize: Omit<KustomizeSettings, "signal">;
   readonly helm: Omit<HelmSettings, "signal">;
+  /** The last Helm render of each GitSync (absent: every sync runs helm, as `diff` does). */
+  readonly helmRenders?: RenderCache;
   readonly concurrency: number;
   readonly definitionsTimeoutMs: number;
   readonly pollMs: number;
@@ -135,7 +138,7 @@ async function stage<T>(name: SyncStage, work: () => Promise<T>): Promise<T> {
 /** What fetching and rendering a revision needs (a sync, or `gitops-guard diff`). */
 export type RenderEnvironment = Pick<
   SyncEnvironment,
-  "kube" | "git" | "kustomize" | "helm" | "scratchDir" | "sopsKms"
+  "kube" | "git" | "kustomize" | "helm" | "helmRenders" | "scratchDir" | "sopsKms"
 >;
 export type RenderRequest = Pick<
   SyncRequest,
@@ -188,12 +191,7 @@ export async function fetchAndRender(
       kustomize: { ...env.kustomize, signal: req.signal },
       scratchDir: env.scratchDir,
       ...(sops === undefined ? {} : { sops }),
-      helm: helmContext({
-        kube: env.kube,
-        settings: { ...env.helm, signal: req.signal },
-        gitSync: { namespace: req.namespace, name: req.name },
-        spec: req.spec.helm,
-      }),
+      helm: helmContext(env, req, source.commit),
       onHelm: (release) => (helm = release),
     }).finally(() => sops?.close());
     const scopes = await resolveScopes(env.kube, items);

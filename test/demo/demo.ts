@@ -3,7 +3,7 @@
 // example repository in examples/. `npm run demo -- --keep` leaves everything running.
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { journalReaderKubeconfig } from "./journal-reader.js";
 import { errorMessage } from "../../src/errors.js";
@@ -23,8 +23,10 @@ import {
   journaledAndAlerted,
 } from "./steps-guard.js";
 import { demoAgeKey, sealCommitMaterialise, sopsDecrypted } from "./steps-secrets.js";
+import { chartFromGit } from "./steps-chart.js";
+import { ensureGoTool } from "../tools/go-tools.js";
 
-const STEPS = 12;
+const STEPS = 13;
 const keep = process.argv.includes("--keep");
 const out = narrator(STEPS, (text) => process.stdout.write(text));
 const started = performance.now();
@@ -50,6 +52,8 @@ try {
       identity: "demo",
       // The demo's repositories live on this machine: unsafe in a cluster, fine here.
       allowFileUrls: true,
+      // git from the system, helm v4 as the tests build it (the image has both in /usr/local/bin).
+      toolsPath: `${dirname(ensureGoTool("helm"))}:/usr/local/bin:/usr/bin:/bin`,
       logLevel: "warn",
     },
     env: {},
@@ -76,6 +80,7 @@ try {
   await journaledAndAlerted(guard);
   await expiresAndHeals(guard);
   await sealCommitMaterialise({ admin, opsUrl, repo, out });
+  await chartFromGit({ admin, repoDir: repo.dir, out });
 
   out.step("The whole journal, and audit verify recomputing its hash chain");
   const journal = await cli(["audit", "list", "--server", opsUrl, "--kubeconfig", reader]);

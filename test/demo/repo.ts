@@ -1,4 +1,4 @@
-// The example Git repository the demo syncs: examples/shop committed into a fresh repository
+// The example Git repository the demo syncs: examples/shop and examples/charts committed into a fresh repository
 // with the git CLI, so the reconciler pulls real Git.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -29,8 +29,14 @@ export function exampleRepo(): ExampleRepo {
     execFileSync("git", args, { cwd: dir, env: GIT_ENV, encoding: "utf8" }).trim();
   git("init", "-q", "-b", "main");
   cpSync(join(EXAMPLES, "shop"), join(dir, "shop"), { recursive: true });
+  cpSync(join(EXAMPLES, "charts"), join(dir, "charts"), { recursive: true });
   git("add", ".");
-  git("commit", "-q", "-m", "shop: settings, web and the payments API token (SOPS)");
+  git(
+    "commit",
+    "-q",
+    "-m",
+    "shop: settings, web, the payments API token (SOPS) and the banner chart",
+  );
   return {
     dir,
     commit(path, text, message) {

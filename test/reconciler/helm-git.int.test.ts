@@ -2,7 +2,7 @@
  * A Helm chart in Git (spec.path holds Chart.yaml), rendered by the real helm v4 and applied by
  * the reconciler like any manifest: a local dependency, the chart's CRDs first, values merged in
  * order (a SOPS-encrypted values file, inline values, a Secret), the cluster's version and API
- * list as .Capabilities, a values Secret that changes, one that is missing.
+ * list as .Capabilities, a post-render patch, a values Secret that changes, one that is missing.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -165,6 +165,14 @@ describe("a Helm chart in Git", () => {
         valueFiles: ["env/prod.yaml", "env/secret.yaml"],
         values: { level: "inline", lib: { libValue: "inline-lib" } },
         valuesFrom: [{ kind: "Secret", name: "app-values" }],
+        postRender: {
+          patches: [
+            {
+              patch: "- op: add\n  path: /data/patched\n  value: by-post-render\n",
+              target: { kind: "ConfigMap", name: "web-settings" },
+            },
+          ],
+        },
       },
     });
     const synced = await waitForApplied(ns, "shop", c1);
@@ -175,6 +183,7 @@ describe("a Helm chart in Git", () => {
       token: "s3cr3t-from-sops",
       namespace: ns,
       pdb: "true",
+      patched: "by-post-render",
       // Its own CRD was not served yet when the first sync rendered the chart.
       widgets: "false",
     });

@@ -37,7 +37,11 @@ describe("spec.helm", () => {
       valuesFrom: [],
       includeCRDs: true,
       skipTests: true,
+      postRenderPatches: [],
     });
+    expect(() => parseHelmSpec({ postRender: { patches: [{ target: {} }] } })).toThrow(
+      "spec.helm.postRender.patches must be a list of {patch, target}",
+    );
     expect(
       parseHelmSpec({ valuesFrom: [{ kind: "ConfigMap", name: "v" }], includeCRDs: false })
         ?.valuesFrom,

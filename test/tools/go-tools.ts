@@ -66,6 +66,16 @@ const TOOLS = {
       "-X helm.sh/helm/v4/internal/version.gitTreeState=clean",
     ],
   },
+  // The reference OCI registry, for charts from oci:// (test/reconciler/helm-oci.int.test.ts).
+  // Its go.mod has no replace directives, but it pins the cloud storage drivers' SDKs (Azure,
+  // GCS, S3, Redis): a pin folder of ours would copy a go.sum of hundreds of lines, while
+  // `go install` checks the module's own go.sum against the checksum database (2 min cold).
+  distribution: {
+    package: "github.com/distribution/distribution/v3/cmd/registry",
+    version: "v3.1.2",
+    install: true,
+    benchOnly: false,
+  },
 } as const satisfies Record<string, GoTool | InstalledGoTool>;
 
 export type GoToolName = keyof typeof TOOLS;

@@ -6,6 +6,10 @@ import type { HelmContext } from "./render.js";
 import type { HelmSpec, ValuesSource } from "./spec.js";
 import { clusterFacts } from "./cluster.js";
 import type { HelmSettings } from "./template.js";
+import type { KustomizeSettings } from "../render/kustomize.js";
+import { postRender } from "./post-render.js";
+import type { RenderCache } from "./render-cache.js";
+import { pullFromOci } from "./oci.js";
 import { pullFromRepository, type RepoCredentials } from "./repository.js";
 
 type DataObject = KubeObject & {
@@ -34,32 +38,45 @@ export async function readValuesSource(
   return source.kind === "ConfigMap" ? obj.data?.[source.key] : undefined;
 }
 
-export function helmContext(input: {
+/** What helmContext takes from the sync's environment and request (structurally). */
+export interface HelmEnvironment {
   readonly kube: KubeClient;
-  readonly settings: HelmSettings;
-  readonly gitSync: { readonly namespace: string; readonly name: string };
-  readonly spec: HelmSpec | undefined;
-}): HelmContext {
-  const { kube, gitSync } = input;
+  readonly helm: Omit<HelmSettings, "signal">;
+  readonly helmRenders?: RenderCache;
+  readonly kustomize: Omit<KustomizeSettings, "signal">;
+  readonly scratchDir: string;
+}
+
+export interface HelmRequest {
+  readonly namespace: string;
+  readonly name: string;
+  readonly spec: { readonly helm?: HelmSpec };
+  readonly signal: AbortSignal;
+}
+
+export function helmContext(env: HelmEnvironment, req: HelmRequest, commit: string): HelmContext {
+  const { kube } = env;
+  const gitSync = { namespace: req.namespace, name: req.name };
+  const settings = { ...env.helm, signal: req.signal };
   return {
     gitSync,
-    ...(input.spec === undefined ? {} : { spec: input.spec }),
-    settings: input.settings,
+    ...(req.spec.helm === undefined ? {} : { spec: req.spec.helm }),
+    settings,
+    commit,
+    ...(env.helmRenders === undefined ? {} : { cache: env.helmRenders }),
     cluster: () => clusterFacts(kube.rest),
     readSource: (source) => readValuesSource(kube, gitSync.namespace, source),
+    postRender: (items, spec) =>
+      postRender(
+        items,
+        { patches: spec.postRenderPatches },
+        { ...env.kustomize, signal: req.signal },
+        env.scratchDir,
+      ),
     pull: async (chart) => {
-      if (chart.repoURL.startsWith("oci://")) {
-        throw new GuardError(
-          ErrorCodes.RENDER_HELM_FAILED,
-          `spec.helm.chart ${chart.repoURL}: OCI registries are not supported yet; use an HTTPS chart repository`,
-        );
-      }
       const creds = await repoCredentials(kube, gitSync.namespace, chart.secretName);
-      return pullFromRepository(chart, creds, {
-        timeoutMs: input.settings.timeoutMs,
-        cacheDir: input.settings.cacheDir,
-        ...(input.settings.signal === undefined ? {} : { signal: input.settings.signal }),
-      });
+      if (chart.repoURL.startsWith("oci://")) return pullFromOci(chart, creds, settings);
+      return pullFromRepository(chart, creds, settings);
     },
   };
 }

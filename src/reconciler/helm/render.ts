@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import type { RenderedObject } from "../render/manifests.js";
 import type { SopsFiles } from "../render/sops.js";
 import { chartCopy } from "./copy.js";
+import { RenderCache } from "./render-cache.js";
 import { mapHelmHooks } from "./hooks.js";
 import { collectValues } from "./sources.js";
 import type { PulledChart } from "./repository.js";
@@ -25,6 +26,27 @@ export interface HelmContext {
   readonly readSource: (source: ValuesSource) => Promise<string | undefined>;
   /** Fetches spec.helm.chart (once per version and digest). */
   readonly pull: (chart: ChartSource) => Promise<PulledChart>;
+  /** Runs spec.helm.postRender.patches over what helm rendered. */
+  readonly postRender: (items: RenderedObject[], spec: HelmSpec) => Promise<RenderedObject[]>;
+  /** The commit of the checkout (values files and a chart in Git come from it). */
+  readonly commit: string;
+  /** Renders kept across syncs: an unchanged chart, spec, values and cluster run no helm. */
+  readonly cache?: RenderCache;
+}
+
+/** helm template, unless the cache holds a render with the same inputs. */
+async function templateOnce(
+  helm: HelmContext,
+  inputs: Readonly<Record<string, unknown>>,
+  render: () => Promise<RenderedObject[]>,
+): Promise<RenderedObject[]> {
+  const owner = `${helm.gitSync.namespace}/${helm.gitSync.name}`;
+  const key = RenderCache.key(inputs);
+  const hit = helm.cache?.get(owner, key);
+  if (hit !== undefined) return hit;
+  const items = await render();
+  helm.cache?.set(owner, key, items);
+  return items;
 }
 
 export interface ChartRender {
@@ -46,11 +68,24 @@ async function chartMetadata(chartDir: string): Promise<{ chart: string; version
   return { chart: text(meta?.["name"]), version: text(meta?.["version"]) };
 }
 
+/**
+ * Objects a chart leaves without a namespace go to the release's, as `helm install` puts them
+ * (the reconciler drops it again from cluster-scoped kinds).
+ */
+function inRelease(items: readonly RenderedObject[], namespace: string): RenderedObject[] {
+  return items.map((item) =>
+    item.object.metadata.namespace === undefined
+      ? { ...item, object: { ...item.object, metadata: { ...item.object.metadata, namespace } } }
+      : item,
+  );
+}
+
 const NO_HELM_SPEC: HelmSpec = {
   valueFiles: [],
   valuesFrom: [],
   includeCRDs: true,
   skipTests: true,
+  postRenderPatches: [],
 };
 
 /**
@@ -72,21 +107,23 @@ export async function renderRepoChart(input: {
     readSource: helm.readSource,
   });
   const pulled = await helm.pull(input.chart);
-  const items = await helmTemplate(
-    {
-      chartDir: pulled.archive,
-      display: `${input.chart.name}-${pulled.version} from ${input.chart.repoURL}`,
-      releaseName: spec.releaseName ?? helm.gitSync.name,
-      namespace: spec.namespace ?? helm.gitSync.namespace,
-      values,
-      includeCRDs: spec.includeCRDs,
-      skipTests: spec.skipTests,
-      cluster: await helm.cluster(),
-    },
-    helm.settings,
+  const cluster = await helm.cluster();
+  const template = {
+    chartDir: pulled.archive,
+    display: `${input.chart.name}-${pulled.version} from ${input.chart.repoURL}`,
+    releaseName: spec.releaseName ?? helm.gitSync.name,
+    namespace: spec.namespace ?? helm.gitSync.namespace,
+    values,
+    includeCRDs: spec.includeCRDs,
+    skipTests: spec.skipTests,
+    cluster,
+  };
+  const inputs = { archive: pulled.digest, spec, values, cluster, release: template.releaseName };
+  const items = await templateOnce(helm, inputs, async () =>
+    helm.postRender(await helmTemplate(template, helm.settings), spec),
   );
   return {
-    items: mapHelmHooks(items),
+    items: inRelease(mapHelmHooks(items), template.namespace),
     chart: { chart: input.chart.name, version: pulled.version },
     valuesDigest: valuesDigest(values),
     pulled,
@@ -111,10 +148,11 @@ export async function renderChart(input: {
   });
   const cluster = await helm.cluster();
   const display = relative(input.root, input.chartDir) || ".";
-  const copy = await chartCopy(input.root, input.scratchDir);
-  try {
-    const items = await helmTemplate(
-      {
+  const inputs = { commit: helm.commit, path: display, spec, values, cluster };
+  const items = await templateOnce(helm, inputs, async () => {
+    const copy = await chartCopy(input.root, input.scratchDir);
+    try {
+      const template = {
         chartDir: `${copy.root}/${display}`,
         display,
         releaseName: spec.releaseName ?? helm.gitSync.name,
@@ -123,15 +161,15 @@ export async function renderChart(input: {
         includeCRDs: spec.includeCRDs,
         skipTests: spec.skipTests,
         cluster,
-      },
-      helm.settings,
-    );
-    return {
-      items: mapHelmHooks(items),
-      chart: await chartMetadata(input.chartDir),
-      valuesDigest: valuesDigest(values),
-    };
-  } finally {
-    await copy.remove();
-  }
+      };
+      return await helm.postRender(await helmTemplate(template, helm.settings), spec);
+    } finally {
+      await copy.remove();
+    }
+  });
+  return {
+    items: inRelease(mapHelmHooks(items), spec.namespace ?? helm.gitSync.namespace),
+    chart: await chartMetadata(input.chartDir),
+    valuesDigest: valuesDigest(values),
+  };
 }

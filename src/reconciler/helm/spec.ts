@@ -35,6 +35,8 @@ export interface HelmSpec {
   readonly valuesFrom: readonly ValuesSource[];
   readonly includeCRDs: boolean;
   readonly skipTests: boolean;
+  /** spec.helm.postRender.patches: Kustomize patches over the rendered objects. */
+  readonly postRenderPatches: readonly Readonly<Record<string, unknown>>[];
 }
 
 function record(value: unknown): Record<string, unknown> {
@@ -93,6 +95,19 @@ function parseChart(value: unknown): ChartSource | undefined {
   };
 }
 
+function parsePatches(value: unknown): Record<string, unknown>[] {
+  if (value === undefined) return [];
+  const ok =
+    Array.isArray(value) &&
+    value.every(
+      (p) =>
+        typeof p === "object" && p !== null && typeof (p as { patch?: unknown }).patch === "string",
+    );
+  if (!ok)
+    throw new TerminalError("spec.helm.postRender.patches must be a list of {patch, target}");
+  return value as Record<string, unknown>[];
+}
+
 function parseInline(values: unknown): Record<string, unknown> | undefined {
   if (values === undefined) return undefined;
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
@@ -118,5 +133,6 @@ export function parseHelmSpec(value: unknown): HelmSpec | undefined {
     valuesFrom: parseValuesFrom(helm["valuesFrom"]),
     includeCRDs: helm["includeCRDs"] !== false,
     skipTests: helm["skipTests"] !== false,
+    postRenderPatches: parsePatches(record(helm["postRender"])["patches"]),
   };
 }

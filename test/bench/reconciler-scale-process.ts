@@ -95,11 +95,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * account, as the demo runs it), without a Lease so it leads at once; resolves once /readyz
  * answers 200. The environment is PATH and HOME only: GITOPS_GUARD_* variables of the shell
  * must not change what is measured; nodeArgs (flags for node itself, none by default) are for
- * looking into the process, e.g. --heapsnapshot-signal.
+ * looking into the process, e.g. --heapsnapshot-signal; runArgs are more `gitops-guard run` flags.
  */
 export async function startReconcilerProcess(
   kubeconfig: string,
   nodeArgs: readonly string[] = [],
+  runArgs: readonly string[] = [],
 ): Promise<ReconcilerProcess> {
   const dir = tempDir("gg-scale-run-");
   const port = await freePort();
@@ -116,6 +117,7 @@ export async function startReconcilerProcess(
       ...["--state-dir", join(dir, "state"), "--ops-listen", `127.0.0.1:${String(port)}`],
       ...["--identity", "bench", "--no-leader-election", "--log-level", "warn"],
       "--allow-file-urls",
+      ...runArgs,
     ],
     {
       stdio: ["ignore", log, log],

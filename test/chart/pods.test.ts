@@ -99,6 +99,7 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     expect(byDefault.reconciler).toEqual({
       workers: 4,
       gitTimeoutSeconds: 120,
+      toolsPath: "/usr/local/bin:/usr/bin:/bin",
       healLoopThreshold: 3,
       healLoopWindowSeconds: 60,
       healBackoffSeconds: 2,
@@ -119,6 +120,7 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     expect(config.reconciler).toEqual({
       workers: 8,
       gitTimeoutSeconds: 600,
+      toolsPath: "/usr/local/bin:/usr/bin:/bin",
       healLoopThreshold: 5,
       healLoopWindowSeconds: 120,
       healBackoffSeconds: 10,

@@ -7,7 +7,7 @@ import { gitopsGuard } from "../cli/harness.js";
 import { clientAs, envtest, testNamespace } from "../envtest/context.js";
 import { GitRepo } from "./helpers/git-repo.js";
 import { putGitSync, requestSync, startReconciler, waitForApplied } from "./helpers/harness.js";
-import { ensureKustomize } from "./helpers/kustomize.js";
+import { ensureHelm, ensureKustomize } from "./helpers/kustomize.js";
 import { configMap, yaml } from "./helpers/manifests.js";
 
 const PASSWORD = "pw-diff-7f3a-never-printed";
@@ -112,6 +112,33 @@ it("shows what a sync would change, live against Git, without changing anything"
   const after = await diff(ns);
   expect(after.code, after.out).toBe(0);
   expect(after.out).toContain("0 to apply, 0 to prune, 3 unchanged, 0 refused");
+});
+
+it("shows what a Helm GitSync's next sync would change: new values from Git, rendered by helm", async () => {
+  const ns = await testNamespace("diff-helm");
+  const repo = await GitRepo.create();
+  const chart = {
+    "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    "chart/templates/cm.yaml":
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndata: { level: {{ .Values.level | quote }} }\n",
+  };
+  const first = await repo.commit("v1", { ...chart, "values.yaml": "level: info\n" });
+  const reconciler = await startReconciler();
+  onTestFinished(() => reconciler.stop());
+  await putGitSync(ns, "apps", {
+    url: repo.url,
+    ref: { branch: "main" },
+    path: "chart",
+    helm: { valueFiles: ["values.yaml"] },
+  });
+  await waitForApplied(ns, "apps", first);
+  expect((await diff(ns, "--helm", ensureHelm())).code).toBe(0);
+  await repo.commit("v2", { "values.yaml": "level: debug\n" });
+  const shown = await diff(ns, "--helm", ensureHelm());
+  expect(shown.code, shown.err).toBe(1);
+  expect(shown.out).toContain(`~ ConfigMap/${ns}/settings`);
+  expect(shown.out).toContain("-  level: info");
+  expect(shown.out).toContain("+  level: debug");
 });
 
 it("names a GitSync that does not exist, with exit status 2", async () => {

@@ -211,6 +211,16 @@ describe("a Helm chart in Git", () => {
     });
     expect(JSON.stringify(synced.status)).not.toContain("s3cr3t");
 
+    // An out-of-band edit of an object from the chart is healed like any other.
+    await admin.mergePatch(
+      { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "web-settings" },
+      { data: { greeting: "edited-by-hand" } },
+      { fieldManager: "kubectl-edit" },
+    );
+    await expect
+      .poll(async () => (await settings(ns, "web-settings"))?.["greeting"])
+      .toBe("from-file");
+
     // The values Secret changes: the next sync applies the new values.
     await valuesSecret(ns, "level: changed-in-secret\n");
     await requestSync(ns, "shop");

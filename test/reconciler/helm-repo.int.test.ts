@@ -115,6 +115,52 @@ describe("a chart from a chart repository", () => {
     expect((await info(ns, "app-info"))?.["chart"]).toBe("1.2.0");
   });
 
+  it("upgrades to a new version: its pre-upgrade hook runs first, what it dropped is pruned", async () => {
+    const ns = await testNamespace("helm-upgrade");
+    const repo = await chartRepo();
+    const hook = (version: string): string =>
+      [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: migration",
+        "  annotations:",
+        '    helm.sh/hook: "pre-install,pre-upgrade"',
+        '    helm.sh/hook-weight: "-1"',
+        `data: { to: "${version}" }`,
+        "",
+      ].join("\n");
+    const extra = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: legacy }\ndata: { v: "1" }\n';
+    repo.publish("app", "1.0.0", `${TEMPLATE}---\n${hook("1.0.0")}---\n${extra}`);
+    repo.publish("app", "1.1.0", `${TEMPLATE}---\n${hook("1.1.0")}`);
+    await credentials(ns, repo);
+    const git = await valuesRepo();
+    const spec = (version: string): Record<string, unknown> => ({
+      url: git.url,
+      ref: { branch: "main" },
+      prune: true,
+      helm: { chart: { repoURL: repo.url, name: "app", version, secretRef: { name: "charts" } } },
+    });
+    await putGitSync(ns, "app", spec("1.0.0"));
+    await waitForApplied(ns, "app", git.commit);
+    expect(await info(ns, "migration")).toEqual({ to: "1.0.0" });
+    expect(await info(ns, "legacy")).toEqual({ v: "1" });
+
+    await putGitSync(ns, "app", spec("1.1.0"));
+    const upgraded = await waitForGitSync(
+      ns,
+      "app",
+      "1.1.0 applied",
+      (o) => o.status?.helm?.version === "1.1.0",
+    );
+    expect(await info(ns, "migration")).toEqual({ to: "1.1.0" });
+    expect(await info(ns, "legacy")).toBeUndefined();
+    expect((upgraded.status?.inventory ?? []).map((e) => e.name).sort()).toEqual([
+      "app-info",
+      "migration",
+    ]);
+  });
+
   it("names the repository when the credentials are wrong, never the password", async () => {
     const ns = await testNamespace("helm-repo-auth");
     const repo = await chartRepo();

@@ -68,22 +68,25 @@ function metric(text: string, name: string): number {
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? "NaN");
 }
 
-async function reconciles(p: ReconcilerProcess): Promise<{ count: number; cpuMs: number }> {
+async function reconciles(
+  p: ReconcilerProcess,
+  name = "many",
+): Promise<{ count: number; cpuMs: number }> {
   const text = await p.metrics();
   const count = Number(
     new RegExp(
-      `gitops_guard_gitsync_reconcile_duration_seconds_count\\{namespace="${NS}",name="many"\\} (\\d+)`,
+      `gitops_guard_gitsync_reconcile_duration_seconds_count\\{namespace="${NS}",name="${name}"\\} (\\d+)`,
     ).exec(text)?.[1] ?? "0",
   );
   return { count, cpuMs: metric(text, "process_cpu_seconds_total") * 1000 };
 }
 
-async function requestSync(admin: KubeClient, n: number): Promise<void> {
+async function requestSync(admin: KubeClient, name: string, n: number): Promise<void> {
   await admin.apply(
     {
       ...GITSYNC,
       metadata: {
-        name: "many",
+        name,
         namespace: NS,
         annotations: { [REQUESTED_AT_ANNOTATION]: `bench-${String(n)}` },
       },
@@ -92,12 +95,16 @@ async function requestSync(admin: KubeClient, n: number): Promise<void> {
   );
 }
 
-async function noChangeSync(p: ReconcilerProcess, admin: KubeClient, n: number): Promise<number> {
-  const before = await reconciles(p);
-  await requestSync(admin, n);
+async function noChangeSync(
+  p: ReconcilerProcess,
+  admin: KubeClient,
+  at: { name: string; n: number },
+): Promise<number> {
+  const before = await reconciles(p, at.name);
+  await requestSync(admin, at.name, at.n);
   const deadline = performance.now() + 60_000;
   for (;;) {
-    const now = await reconciles(p);
+    const now = await reconciles(p, at.name);
     if (now.count > before.count) return now.cpuMs - before.cpuMs;
     if (performance.now() > deadline) throw new Error("no reconcile within 60 s of the request");
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -119,6 +126,28 @@ function baselineTemplateApply(chartDir: string, kubeconfig: string, namespace: 
     },
   );
   return performance.now() - start;
+}
+
+/** A GitSync "plain" of the chart's objects as YAML files (helm template's output, committed). */
+async function plainTwin(admin: KubeClient, chartDir: string): Promise<void> {
+  const rendered = execFileSync(ensureHelm(), ["template", "plain", chartDir, "-n", NS], {
+    encoding: "utf8",
+    env: { PATH: process.env["PATH"] ?? "", HOME: tempDir("gg-bench-helm-home-") },
+  }).replaceAll("name: cm-", "name: plain-cm-");
+  const { repo, commit } = await repoWith({ "plain/all.yaml": rendered });
+  await admin.apply(
+    {
+      ...GITSYNC,
+      metadata: { name: "plain", namespace: NS },
+      spec: { url: repo.url, path: "plain", interval: "1h" },
+    },
+    { fieldManager: "bench" },
+  );
+  await waitGitSyncReady(
+    admin,
+    { namespace: NS, name: "plain", commit, objects: OBJECTS },
+    300_000,
+  );
 }
 
 ensureBuilt();
@@ -156,11 +185,18 @@ try {
       `${NS}-baseline`,
     );
     say(ratioLine(`chart of ${String(OBJECTS)} objects: GitSync to Ready`, first, baseline, "ms"));
+    await plainTwin(admin, join(repo.dir, "chart"));
     say(`  baseline: helm template | kubectl apply --server-side of the same chart`);
 
     const runsBefore = helm.runs();
     const cpu: number[] = [];
-    for (let i = 0; i < NO_CHANGE_SYNCS; i++) cpu.push(await noChangeSync(controller, admin, i));
+    // The same 200 objects as plain YAML (helm template's output committed): what a no-change
+    // sync costs without helm, measured alternately with the chart's.
+    const plain: number[] = [];
+    for (let i = 0; i < NO_CHANGE_SYNCS; i++) {
+      cpu.push(await noChangeSync(controller, admin, { name: "many", n: i }));
+      plain.push(await noChangeSync(controller, admin, { name: "plain", n: i }));
+    }
     const idle: number[] = [];
     for (let i = 0; i < NO_CHANGE_SYNCS; i++) {
       const a = await reconciles(controller);
@@ -169,6 +205,9 @@ try {
     }
     const helmRuns = helm.runs() - runsBefore;
     say(ratioLine("no-change sync: controller CPU", median(cpu), median(idle), "ms"));
+    say(
+      ratioLine("no-change sync: chart / same objects as YAML", median(cpu), median(plain), "ms"),
+    );
     say(
       `  ${String(NO_CHANGE_SYNCS)} syncs, CPU ${fmt(Math.min(...cpu))}-${fmt(Math.max(...cpu))} ms; baseline: one /metrics read with no sync`,
     );

@@ -111,12 +111,17 @@ async function noChangeSync(
   }
 }
 
-function baselineTemplateApply(chartDir: string, kubeconfig: string, namespace: string): number {
-  const start = performance.now();
-  const rendered = execFileSync(ensureHelm(), ["template", "many", chartDir, "-n", namespace], {
+/** `helm template` of the chart, as a user would run it. */
+function helmTemplateOf(release: string, chartDir: string, namespace: string): string {
+  return execFileSync(ensureHelm(), ["template", release, chartDir, "-n", namespace], {
     encoding: "utf8",
     env: { PATH: process.env["PATH"] ?? "", HOME: tempDir("gg-bench-helm-home-") },
   });
+}
+
+function baselineTemplateApply(chartDir: string, kubeconfig: string, namespace: string): number {
+  const start = performance.now();
+  const rendered = helmTemplateOf("many", chartDir, namespace);
   execFileSync(
     "kubectl",
     [`--kubeconfig=${kubeconfig}`, "apply", "--server-side", "-n", namespace, "-f", "-"],
@@ -130,10 +135,7 @@ function baselineTemplateApply(chartDir: string, kubeconfig: string, namespace: 
 
 /** A GitSync "plain" of the chart's objects as YAML files (helm template's output, committed). */
 async function plainTwin(admin: KubeClient, chartDir: string): Promise<void> {
-  const rendered = execFileSync(ensureHelm(), ["template", "plain", chartDir, "-n", NS], {
-    encoding: "utf8",
-    env: { PATH: process.env["PATH"] ?? "", HOME: tempDir("gg-bench-helm-home-") },
-  }).replaceAll("name: cm-", "name: plain-cm-");
+  const rendered = helmTemplateOf("plain", chartDir, NS).replaceAll("name: cm-", "name: plain-cm-");
   const { repo, commit } = await repoWith({ "plain/all.yaml": rendered });
   await admin.apply(
     {

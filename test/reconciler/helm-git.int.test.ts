@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, testNamespace } from "../envtest/context.js";
 import { ensureGoTool } from "../tools/go-tools.js";
 import { GitRepo } from "./helpers/git-repo.js";
+import { configMapData } from "./helpers/helm-tests.js";
 import {
   condition,
   putGitSync,
@@ -119,16 +119,6 @@ function sopsValues(plain: string): string {
   );
 }
 
-async function settings(ns: string, name: string): Promise<Record<string, string> | undefined> {
-  const cm = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    namespace: ns,
-    name,
-  });
-  return cm?.data;
-}
-
 async function valuesSecret(ns: string, values: string): Promise<void> {
   await clientAs("admin").apply({
     apiVersion: "v1",
@@ -176,7 +166,7 @@ describe("a Helm chart in Git", () => {
       },
     });
     const synced = await waitForApplied(ns, "shop", c1);
-    expect(await settings(ns, "web-settings")).toMatchObject({
+    expect(await configMapData(ns, "web-settings")).toMatchObject({
       greeting: "from-file",
       level: "from-secret",
       list: "x",
@@ -187,8 +177,8 @@ describe("a Helm chart in Git", () => {
       // Its own CRD was not served yet when the first sync rendered the chart.
       widgets: "false",
     });
-    expect((await settings(ns, "web-settings"))?.["kube"]).toMatch(/^v1\.\d+\.\d+$/);
-    expect(await settings(ns, "web-lib")).toEqual({ value: "inline-lib" });
+    expect((await configMapData(ns, "web-settings"))?.["kube"]).toMatch(/^v1\.\d+\.\d+$/);
+    expect(await configMapData(ns, "web-lib")).toEqual({ value: "inline-lib" });
     const widget = await admin.get({
       apiVersion: "helm-test.gitops-guard.io/v1",
       kind: "Widget",
@@ -218,7 +208,7 @@ describe("a Helm chart in Git", () => {
       { fieldManager: "kubectl-edit" },
     );
     await expect
-      .poll(async () => (await settings(ns, "web-settings"))?.["greeting"])
+      .poll(async () => (await configMapData(ns, "web-settings"))?.["greeting"])
       .toBe("from-file");
 
     // The values Secret changes: the next sync applies the new values.
@@ -226,10 +216,10 @@ describe("a Helm chart in Git", () => {
     await requestSync(ns, "shop");
     await waitForApplied(ns, "shop", c1);
     await expect
-      .poll(async () => (await settings(ns, "web-settings"))?.["level"])
+      .poll(async () => (await configMapData(ns, "web-settings"))?.["level"])
       .toBe("changed-in-secret");
     // Rendered again against the cluster as it is now: the CRD is served.
-    expect((await settings(ns, "web-settings"))?.["widgets"]).toBe("true");
+    expect((await configMapData(ns, "web-settings"))?.["widgets"]).toBe("true");
   });
 
   it("fails the GitSync naming a missing values Secret, and renders once it is optional", async () => {
@@ -252,6 +242,9 @@ describe("a Helm chart in Git", () => {
       helm: { valuesFrom: [{ kind: "Secret", name: "nowhere", key: "prod.yaml", optional: true }] },
     });
     await waitForApplied(ns, "shop", c1);
-    expect(await settings(ns, "shop-settings")).toMatchObject({ greeting: "hello", level: "info" });
+    expect(await configMapData(ns, "shop-settings")).toMatchObject({
+      greeting: "hello",
+      level: "info",
+    });
   });
 });

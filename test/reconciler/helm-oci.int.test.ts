@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { ErrorCodes, isGuardError } from "../../src/errors.js";
-import type { KubeObject } from "../../src/kube/objects.js";
 import { pullFromOci } from "../../src/reconciler/helm/oci.js";
 import type { HelmSettings } from "../../src/reconciler/helm/template.js";
 import { clientAs, testNamespace } from "../envtest/context.js";
 import { GitRepo } from "./helpers/git-repo.js";
+import { configMapData, INFO_TEMPLATE } from "./helpers/helm-tests.js";
 import {
   condition,
   putGitSync,
@@ -30,16 +30,6 @@ import {
 import { ensureHelm } from "./helpers/kustomize.js";
 import { startOciRegistry, type OciRegistry } from "./helpers/oci-registry.js";
 
-const TEMPLATE = [
-  "apiVersion: v1",
-  "kind: ConfigMap",
-  "metadata: { name: {{ .Release.Name }}-info }",
-  "data:",
-  "  chart: {{ .Chart.Version | quote }}",
-  "  greeting: {{ .Values.greeting | quote }}",
-  "",
-].join("\n");
-
 let harness: Harness;
 beforeAll(async () => {
   harness = await startReconciler({ kustomizeTimeoutMs: 20_000 });
@@ -47,16 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness.stop();
 });
-
-async function info(ns: string, name: string): Promise<Record<string, string> | undefined> {
-  const cm = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    namespace: ns,
-    name,
-  });
-  return cm?.data;
-}
 
 async function credentials(ns: string, data: Record<string, string>): Promise<void> {
   await clientAs("admin").apply({
@@ -98,41 +78,49 @@ describe("a chart from an OCI registry", () => {
   it("pulls an exact version and a range, moves on with a new tag, refuses a corrupted blob", async () => {
     const ns = await testNamespace("helm-oci");
     const registry = await startOciRegistry();
-    await registry.publish("app", "1.0.0", TEMPLATE);
-    await registry.publish("app", "1.1.0", TEMPLATE);
-    const pushed = await registry.publish("app", "2.0.0", TEMPLATE);
+    await registry.publish("app", "1.0.0", INFO_TEMPLATE);
+    await registry.publish("app", "1.1.0", INFO_TEMPLATE);
+    const pushed = await registry.publish("app", "2.0.0", INFO_TEMPLATE);
     await credentials(ns, basicAuth(registry));
     const exact = { repoURL: registry.url, name: "app", version: "2.0.0" };
     const pinned = await gitSyncFor(ns, "pinned", exact);
     const ranged = await gitSyncFor(ns, "ranged", { ...exact, version: "^1.0" });
 
     const status = await waitForApplied(ns, "pinned", pinned);
-    expect(await info(ns, "pinned-info")).toEqual({ chart: "2.0.0", greeting: "from-git" });
+    expect(await configMapData(ns, "pinned-info")).toEqual({
+      chart: "2.0.0",
+      greeting: "from-git",
+    });
     // The layer is the archive helm pushed, byte for byte.
     expect(status.status?.helm).toMatchObject({ version: "2.0.0", digest: sha256File(pushed) });
     await waitForApplied(ns, "ranged", ranged);
-    expect(await info(ns, "ranged-info")).toEqual({ chart: "1.1.0", greeting: "from-git" });
+    expect(await configMapData(ns, "ranged-info")).toEqual({
+      chart: "1.1.0",
+      greeting: "from-git",
+    });
 
-    await registry.publish("app", "1.2.0", TEMPLATE);
+    await registry.publish("app", "1.2.0", INFO_TEMPLATE);
     await requestSync(ns, "ranged");
-    await expect.poll(async () => (await info(ns, "ranged-info"))?.["chart"]).toBe("1.2.0");
+    await expect
+      .poll(async () => (await configMapData(ns, "ranged-info"))?.["chart"])
+      .toBe("1.2.0");
 
     // A blob whose bytes are not its digest is refused (ORAS checks each blob), naming the URL.
-    await registry.publish("app", "1.3.0", TEMPLATE);
+    await registry.publish("app", "1.3.0", INFO_TEMPLATE);
     registry.tamper("app", "1.3.0");
     await requestSync(ns, "ranged");
     const refused = await waitForReadyReason(ns, "ranged", "HelmFailed");
     const message = condition(refused, "Ready")?.message ?? "";
     expect(message).toContain(`chart registry ${registry.url}/app (version "^1.0"): helm pull`);
     expect(message).toContain("mismatched digest (a blob's bytes do not match the digest its");
-    expect((await info(ns, "ranged-info"))?.["chart"]).toBe("1.2.0");
+    expect((await configMapData(ns, "ranged-info"))?.["chart"]).toBe("1.2.0");
     expect((await readGitSync(ns, "pinned")).status?.helm?.version).toBe("2.0.0");
   });
 
   it("names the registry when the password is wrong, never the password", async () => {
     const ns = await testNamespace("helm-oci-auth");
     const registry = await startOciRegistry();
-    await registry.publish("app", "1.0.0", TEMPLATE);
+    await registry.publish("app", "1.0.0", INFO_TEMPLATE);
     await credentials(ns, basicAuth(registry, "wrong-password-9"));
     await gitSyncFor(ns, "app", { repoURL: registry.url, name: "app", version: "1.0.0" });
     const failed = await waitForReadyReason(ns, "app", "HelmFailed");
@@ -146,13 +134,13 @@ describe("a chart from an OCI registry", () => {
   it("pulls with a bearer token (registrytoken), and refuses one for another repository", async () => {
     const ns = await testNamespace("helm-oci-token");
     const registry = await startOciRegistry("token");
-    await registry.publish("app", "1.0.0", TEMPLATE);
+    await registry.publish("app", "1.0.0", INFO_TEMPLATE);
     const bearer = registry.token("app", ["pull"]);
     await credentials(ns, { bearerToken: bearer, "ca.crt": registry.ca.cert });
     const chart = { repoURL: registry.url, name: "app", version: "~1.0" };
     const commit = await gitSyncFor(ns, "app", chart);
     await waitForApplied(ns, "app", commit);
-    expect((await info(ns, "app-info"))?.["chart"]).toBe("1.0.0");
+    expect((await configMapData(ns, "app-info"))?.["chart"]).toBe("1.0.0");
 
     const other = registry.token("other", ["pull"]);
     await credentials(ns, { bearerToken: other, "ca.crt": registry.ca.cert });
@@ -166,7 +154,7 @@ describe("a chart from an OCI registry", () => {
 
   it("keeps an exact version in the cache, and gives up on a registry that never answers", async () => {
     const registry = await startOciRegistry();
-    const pushed = await registry.publish("app", "1.0.0", TEMPLATE);
+    const pushed = await registry.publish("app", "1.0.0", INFO_TEMPLATE);
     const cacheDir = join(scratch(), "cache");
     const settings: HelmSettings = {
       helm: ensureHelm(),

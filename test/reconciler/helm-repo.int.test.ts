@@ -7,10 +7,10 @@
 import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, testNamespace } from "../envtest/context.js";
 import { chartRepo, type ChartRepo } from "./helpers/chart-repo.js";
 import { GitRepo } from "./helpers/git-repo.js";
+import { configMapData, INFO_TEMPLATE } from "./helpers/helm-tests.js";
 import {
   condition,
   putGitSync,
@@ -22,16 +22,6 @@ import {
   type Harness,
 } from "./helpers/harness.js";
 
-const TEMPLATE = [
-  "apiVersion: v1",
-  "kind: ConfigMap",
-  "metadata: { name: {{ .Release.Name }}-info }",
-  "data:",
-  "  chart: {{ .Chart.Version | quote }}",
-  "  greeting: {{ .Values.greeting | quote }}",
-  "",
-].join("\n");
-
 let harness: Harness;
 beforeAll(async () => {
   // A short render timeout, for the repository that never answers.
@@ -40,16 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness.stop();
 });
-
-async function info(ns: string, name: string): Promise<Record<string, string> | undefined> {
-  const cm = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    namespace: ns,
-    name,
-  });
-  return cm?.data;
-}
 
 async function credentials(ns: string, repo: ChartRepo, password = repo.password): Promise<void> {
   await clientAs("admin").apply({
@@ -70,9 +50,9 @@ describe("a chart from a chart repository", () => {
   it("resolves a range to the newest version, with values from Git, and moves on when one is published", async () => {
     const ns = await testNamespace("helm-repo");
     const repo = await chartRepo();
-    repo.publish("app", "1.0.0", TEMPLATE);
-    repo.publish("app", "1.1.0", TEMPLATE);
-    repo.publish("app", "2.0.0", TEMPLATE);
+    repo.publish("app", "1.0.0", INFO_TEMPLATE);
+    repo.publish("app", "1.1.0", INFO_TEMPLATE);
+    repo.publish("app", "2.0.0", INFO_TEMPLATE);
     await credentials(ns, repo);
     const git = await valuesRepo();
     await putGitSync(ns, "app", {
@@ -84,7 +64,7 @@ describe("a chart from a chart repository", () => {
       },
     });
     const applied = await waitForApplied(ns, "app", git.commit);
-    expect(await info(ns, "app-info")).toEqual({ chart: "1.1.0", greeting: "from-git" });
+    expect(await configMapData(ns, "app-info")).toEqual({ chart: "1.1.0", greeting: "from-git" });
     expect(applied.status?.helm).toEqual({
       chart: "app",
       version: "1.1.0",
@@ -93,9 +73,9 @@ describe("a chart from a chart repository", () => {
       valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown,
     });
 
-    repo.publish("app", "1.2.0", TEMPLATE);
+    repo.publish("app", "1.2.0", INFO_TEMPLATE);
     await requestSync(ns, "app");
-    await expect.poll(async () => (await info(ns, "app-info"))?.["chart"]).toBe("1.2.0");
+    await expect.poll(async () => (await configMapData(ns, "app-info"))?.["chart"]).toBe("1.2.0");
     const moved = await waitForGitSync(
       ns,
       "app",
@@ -105,14 +85,14 @@ describe("a chart from a chart repository", () => {
     expect(moved.status?.helm?.digest).not.toBe(applied.status?.helm?.digest);
 
     // A published archive whose bytes are not the index's is refused, naming it.
-    repo.publish("app", "1.3.0", TEMPLATE);
+    repo.publish("app", "1.3.0", INFO_TEMPLATE);
     repo.tamper("app", "1.3.0");
     await requestSync(ns, "app");
     const refused = await waitForReadyReason(ns, "app", "HelmFailed");
     expect(condition(refused, "Ready")?.message).toMatch(
       /app-1\.3\.0\.tgz: the archive's sha256 [0-9a-f]{64} is not the index's [0-9a-f]{64}: refused/,
     );
-    expect((await info(ns, "app-info"))?.["chart"]).toBe("1.2.0");
+    expect((await configMapData(ns, "app-info"))?.["chart"]).toBe("1.2.0");
   });
 
   it("upgrades to a new version: its pre-upgrade hook runs first, what it dropped is pruned", async () => {
@@ -131,8 +111,8 @@ describe("a chart from a chart repository", () => {
         "",
       ].join("\n");
     const extra = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: legacy }\ndata: { v: "1" }\n';
-    repo.publish("app", "1.0.0", `${TEMPLATE}---\n${hook("1.0.0")}---\n${extra}`);
-    repo.publish("app", "1.1.0", `${TEMPLATE}---\n${hook("1.1.0")}`);
+    repo.publish("app", "1.0.0", `${INFO_TEMPLATE}---\n${hook("1.0.0")}---\n${extra}`);
+    repo.publish("app", "1.1.0", `${INFO_TEMPLATE}---\n${hook("1.1.0")}`);
     await credentials(ns, repo);
     const git = await valuesRepo();
     const spec = (version: string): Record<string, unknown> => ({
@@ -143,8 +123,8 @@ describe("a chart from a chart repository", () => {
     });
     await putGitSync(ns, "app", spec("1.0.0"));
     await waitForApplied(ns, "app", git.commit);
-    expect(await info(ns, "migration")).toEqual({ to: "1.0.0" });
-    expect(await info(ns, "legacy")).toEqual({ v: "1" });
+    expect(await configMapData(ns, "migration")).toEqual({ to: "1.0.0" });
+    expect(await configMapData(ns, "legacy")).toEqual({ v: "1" });
 
     await putGitSync(ns, "app", spec("1.1.0"));
     const upgraded = await waitForGitSync(
@@ -153,8 +133,8 @@ describe("a chart from a chart repository", () => {
       "1.1.0 applied",
       (o) => o.status?.helm?.version === "1.1.0",
     );
-    expect(await info(ns, "migration")).toEqual({ to: "1.1.0" });
-    expect(await info(ns, "legacy")).toBeUndefined();
+    expect(await configMapData(ns, "migration")).toEqual({ to: "1.1.0" });
+    expect(await configMapData(ns, "legacy")).toBeUndefined();
     expect((upgraded.status?.inventory ?? []).map((e) => e.name).sort()).toEqual([
       "app-info",
       "migration",
@@ -164,7 +144,7 @@ describe("a chart from a chart repository", () => {
   it("names the repository when the credentials are wrong, never the password", async () => {
     const ns = await testNamespace("helm-repo-auth");
     const repo = await chartRepo();
-    repo.publish("app", "1.0.0", TEMPLATE);
+    repo.publish("app", "1.0.0", INFO_TEMPLATE);
     await credentials(ns, repo, "wrong-password-9");
     const git = await valuesRepo();
     await putGitSync(ns, "app", {

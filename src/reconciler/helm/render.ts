@@ -88,6 +88,22 @@ const NO_HELM_SPEC: HelmSpec = {
   postRenderPatches: [],
 };
 
+/** spec.helm with its defaults, and the values merged from their sources. */
+async function specAndValues(input: {
+  readonly root: string;
+  readonly helm: HelmContext;
+  readonly sops?: SopsFiles;
+}): Promise<{ spec: HelmSpec; values: Record<string, unknown> }> {
+  const spec = input.helm.spec ?? NO_HELM_SPEC;
+  const values = await collectValues({
+    root: input.root,
+    spec,
+    ...(input.sops === undefined ? {} : { sops: input.sops }),
+    readSource: input.helm.readSource,
+  });
+  return { spec, values };
+}
+
 /**
  * spec.helm.chart: the chart fetched from its repository; values files (if any) from the
  * checkout of spec.url as for a chart in Git (Argo CD's multi-source pattern).
@@ -99,13 +115,7 @@ export async function renderRepoChart(input: {
   readonly sops?: SopsFiles;
 }): Promise<ChartRender & { readonly pulled: PulledChart }> {
   const { helm } = input;
-  const spec = helm.spec ?? NO_HELM_SPEC;
-  const values = await collectValues({
-    root: input.root,
-    spec,
-    ...(input.sops === undefined ? {} : { sops: input.sops }),
-    readSource: helm.readSource,
-  });
+  const { spec, values } = await specAndValues(input);
   const pulled = await helm.pull(input.chart);
   const cluster = await helm.cluster();
   const template = {
@@ -139,13 +149,7 @@ export async function renderChart(input: {
   readonly scratchDir: string;
 }): Promise<ChartRender> {
   const { helm } = input;
-  const spec = helm.spec ?? NO_HELM_SPEC;
-  const values = await collectValues({
-    root: input.root,
-    spec,
-    ...(input.sops === undefined ? {} : { sops: input.sops }),
-    readSource: helm.readSource,
-  });
+  const { spec, values } = await specAndValues(input);
   const cluster = await helm.cluster();
   const display = relative(input.root, input.chartDir) || ".";
   const inputs = { commit: helm.commit, path: display, spec, values, cluster };

@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { ErrorCodes, GuardError } from "../../errors.js";
 import { isSopsFile, type SopsFiles } from "../render/sops.js";
 import { resolveInside } from "../render/walk.js";
+import { KUBE_YAML } from "../render/kube-yaml.js";
 import type { HelmSpec, ValuesSource } from "./spec.js";
 import { asValuesMap, mergeValues } from "./values.js";
 
@@ -34,7 +35,8 @@ function invalid(where: string, why: string): GuardError {
 export function parseValues(text: string, where: string): Values {
   let parsed: unknown;
   try {
-    parsed = parse(text, { maxAliasCount: 100 });
+    // As helm reads a values file (sigs.k8s.io/yaml): `enabled: yes` is true, 0644 is octal.
+    parsed = parse(text, { ...KUBE_YAML, maxAliasCount: 100 });
   } catch (err: unknown) {
     const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
     const code = (err as { code?: string }).code ?? "YAML_ERROR";

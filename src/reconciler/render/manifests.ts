@@ -1,4 +1,5 @@
 import { LineCounter, parseAllDocuments } from "yaml";
+import { KUBE_YAML } from "./kube-yaml.js";
 import { ErrorCodes, GuardError } from "../../errors.js";
 import { isKubeObject, type KubeObject } from "../../kube/objects.js";
 
@@ -77,7 +78,12 @@ function toValue(doc: ReturnType<typeof parseAllDocuments>[number], at: () => st
  */
 export function parseManifests(text: string, source: string): RenderedObject[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, {
+    ...KUBE_YAML,
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   const out: RenderedObject[] = [];
   for (const doc of docs) {
     const firstError = doc.errors[0];

@@ -102,7 +102,14 @@ describe("the controller pod's identity", () => {
     });
     expect(lease?.["spec"]).toMatchObject({ holderIdentity: "pod-0" });
 
-    const cert = await (await fetch(`${opsUrl}/v1/cert.pem`)).text();
+    // Ready says a key is loaded; the route reads the keyring on its own path (a replica that
+    // does not lead reads the key Secrets), so wait for the certificate itself.
+    let cert = "";
+    await eventually("the sealing certificate", async () => {
+      const res = await fetch(`${opsUrl}/v1/cert.pem`);
+      cert = await res.text();
+      return res.status === 200 && cert.includes("BEGIN CERTIFICATE");
+    });
     await admin.create(sealedSecret(cert, { namespace: ns, name: "db" }, { password: "chart-pw" }));
     let secret: KubeObject | undefined;
     await eventually("the Secret to be unsealed", async () => {

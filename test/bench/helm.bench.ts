@@ -137,17 +137,25 @@ function baselineTemplateApply(chartDir: string, kubeconfig: string, namespace: 
 async function plainTwin(admin: KubeClient, chartDir: string): Promise<void> {
   const rendered = helmTemplateOf("plain", chartDir, NS).replaceAll("name: cm-", "name: plain-cm-");
   const { repo, commit } = await repoWith({ "plain/all.yaml": rendered });
+  await syncedGitSync(admin, { name: "plain", url: repo.url, path: "plain", commit });
+}
+
+/** A GitSync of path in url (an hour's interval: syncs only when asked), once Ready at commit. */
+async function syncedGitSync(
+  admin: KubeClient,
+  at: { name: string; url: string; path: string; commit: string },
+): Promise<void> {
   await admin.apply(
     {
       ...GITSYNC,
-      metadata: { name: "plain", namespace: NS },
-      spec: { url: repo.url, path: "plain", interval: "1h" },
+      metadata: { name: at.name, namespace: NS },
+      spec: { url: at.url, path: at.path, interval: "1h" },
     },
     { fieldManager: "bench" },
   );
   await waitGitSyncReady(
     admin,
-    { namespace: NS, name: "plain", commit, objects: OBJECTS },
+    { namespace: NS, name: at.name, commit: at.commit, objects: OBJECTS },
     300_000,
   );
 }
@@ -167,19 +175,7 @@ try {
   );
   try {
     const start = performance.now();
-    await admin.apply(
-      {
-        ...GITSYNC,
-        metadata: { name: "many", namespace: NS },
-        spec: { url: repo.url, path: "chart", interval: "1h" },
-      },
-      { fieldManager: "bench" },
-    );
-    await waitGitSyncReady(
-      admin,
-      { namespace: NS, name: "many", commit, objects: OBJECTS },
-      300_000,
-    );
+    await syncedGitSync(admin, { name: "many", url: repo.url, path: "chart", commit });
     const first = performance.now() - start;
     const baseline = baselineTemplateApply(
       join(repo.dir, "chart"),

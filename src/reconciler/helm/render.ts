@@ -14,7 +14,12 @@ import { mapHelmHooks } from "./hooks.js";
 import { collectValues } from "./sources.js";
 import type { PulledChart } from "./repository.js";
 import type { ChartSource, HelmSpec, ValuesSource } from "./spec.js";
-import { helmTemplate, type ClusterFacts, type HelmSettings } from "./template.js";
+import {
+  helmTemplate,
+  type ClusterFacts,
+  type HelmSettings,
+  type TemplateInput,
+} from "./template.js";
 import { valuesDigest } from "./values.js";
 
 /** What a sync knows for helm: the GitSync, its spec.helm, and the tools. */
@@ -88,6 +93,23 @@ const NO_HELM_SPEC: HelmSpec = {
   postRenderPatches: [],
 };
 
+/** What `helm template` is told whichever source the chart comes from. */
+function release(
+  spec: HelmSpec,
+  helm: HelmContext,
+  values: Record<string, unknown>,
+  cluster: ClusterFacts,
+): Omit<TemplateInput, "chartDir" | "display"> {
+  return {
+    releaseName: spec.releaseName ?? helm.gitSync.name,
+    namespace: spec.namespace ?? helm.gitSync.namespace,
+    values,
+    includeCRDs: spec.includeCRDs,
+    skipTests: spec.skipTests,
+    cluster,
+  };
+}
+
 /** spec.helm with its defaults, and the values merged from their sources. */
 async function specAndValues(input: {
   readonly root: string;
@@ -119,14 +141,9 @@ export async function renderRepoChart(input: {
   const pulled = await helm.pull(input.chart);
   const cluster = await helm.cluster();
   const template = {
+    ...release(spec, helm, values, cluster),
     chartDir: pulled.archive,
     display: `${input.chart.name}-${pulled.version} from ${input.chart.repoURL}`,
-    releaseName: spec.releaseName ?? helm.gitSync.name,
-    namespace: spec.namespace ?? helm.gitSync.namespace,
-    values,
-    includeCRDs: spec.includeCRDs,
-    skipTests: spec.skipTests,
-    cluster,
   };
   const inputs = { archive: pulled.digest, spec, values, cluster, release: template.releaseName };
   const items = await templateOnce(helm, inputs, async () =>
@@ -153,26 +170,18 @@ export async function renderChart(input: {
   const cluster = await helm.cluster();
   const display = relative(input.root, input.chartDir) || ".";
   const inputs = { commit: helm.commit, path: display, spec, values, cluster };
+  const common = release(spec, helm, values, cluster);
   const items = await templateOnce(helm, inputs, async () => {
     const copy = await chartCopy(input.root, input.scratchDir);
     try {
-      const template = {
-        chartDir: `${copy.root}/${display}`,
-        display,
-        releaseName: spec.releaseName ?? helm.gitSync.name,
-        namespace: spec.namespace ?? helm.gitSync.namespace,
-        values,
-        includeCRDs: spec.includeCRDs,
-        skipTests: spec.skipTests,
-        cluster,
-      };
+      const template = { ...common, chartDir: `${copy.root}/${display}`, display };
       return await helm.postRender(await helmTemplate(template, helm.settings), spec);
     } finally {
       await copy.remove();
     }
   });
   return {
-    items: inRelease(mapHelmHooks(items), spec.namespace ?? helm.gitSync.namespace),
+    items: inRelease(mapHelmHooks(items), common.namespace),
     chart: await chartMetadata(input.chartDir),
     valuesDigest: valuesDigest(values),
   };

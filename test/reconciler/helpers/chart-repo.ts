@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
 import { makeServingCert, makeTestCa, type TestCa } from "../../helpers/tls.js";
+import { writeChartSource } from "./helm-tests.js";
 import { ensureHelm } from "./kustomize.js";
 
 export interface ChartRepo {
@@ -67,14 +68,7 @@ export async function chartRepo(): Promise<ChartRepo> {
     password,
     seen,
     publish(name, version, template) {
-      const src = join(dir, "src", `${name}-${version}`);
-      mkdirSync(join(src, "templates"), { recursive: true });
-      writeFileSync(
-        join(src, "Chart.yaml"),
-        `apiVersion: v2\nname: ${name}\nversion: ${version}\n`,
-      );
-      writeFileSync(join(src, "values.yaml"), "greeting: hello\n");
-      writeFileSync(join(src, "templates", "cm.yaml"), template);
+      const src = writeChartSource(dir, { name, version }, template);
       helm(["package", src, "--destination", served], dir);
       helm(["repo", "index", served, "--url", url], dir);
     },

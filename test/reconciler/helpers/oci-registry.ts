@@ -20,6 +20,7 @@ import { stringify } from "yaml";
 import { startProcess, waitFor, type ManagedProcess } from "../../envtest/processes.js";
 import { makeServingCert, makeTestCa, type TestCa } from "../../helpers/tls.js";
 import { ensureGoTool } from "../../tools/go-tools.js";
+import { writeChartSource } from "./helm-tests.js";
 import { ensureHelm } from "./kustomize.js";
 
 const run = promisify(execFile);
@@ -305,14 +306,7 @@ export async function startOciRegistry(mode: RegistryAuth = "htpasswd"): Promise
     password,
     pushChart: (path) => push(pusher, path),
     async publish(name, version, template) {
-      const src = join(dir, "src", `${name}-${version}`);
-      mkdirSync(join(src, "templates"), { recursive: true });
-      writeFileSync(
-        join(src, "Chart.yaml"),
-        `apiVersion: v2\nname: ${name}\nversion: ${version}\n`,
-      );
-      writeFileSync(join(src, "values.yaml"), "greeting: hello\n");
-      writeFileSync(join(src, "templates", "cm.yaml"), template);
+      const src = writeChartSource(dir, { name, version }, template);
       return push(pusher, src);
     },
     tamper(name, version) {

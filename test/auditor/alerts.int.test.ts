@@ -148,9 +148,9 @@ describe("auditor alerts and admission Events", () => {
     });
 
     await eventually("the break-glass record", () =>
-      auditor.records().some((r) => r.type === "break-glass"),
+      auditor.records(ns).some((r) => r.type === "break-glass"),
     );
-    expect(auditor.records().find((r) => r.type === "break-glass")).toMatchObject({
+    expect(auditor.records(ns).find((r) => r.type === "break-glass")).toMatchObject({
       object: { kind: "ConfigMap", namespace: ns, name: "pay" },
       user: { username: "bob", groups: ["incident-responders", "system:authenticated"] },
       reason: "INC-5150 payment outage",

@@ -35,10 +35,14 @@ describe("auditor with the API server's audit webhook", () => {
     });
     await breakGlassEdit(bob, ns, "api");
 
-    await eventually("both records", () => auditor.records().length >= 2);
+    const recordOf = (name: string) => auditor.records(ns).find((r) => r.object?.name === name);
+    await eventually(
+      "both records",
+      () => recordOf("web") !== undefined && recordOf("api") !== undefined,
+    );
     // Each waits for its own audit event, so the two may be journaled in either order.
-    const first = auditor.records().find((r) => r.object?.name === "web");
-    const second = auditor.records().find((r) => r.object?.name === "api");
+    const first = recordOf("web");
+    const second = recordOf("api");
     expect(first).toMatchObject({
       type: "drift-detected",
       object: { kind: "ConfigMap", namespace: ns, name: "web" },

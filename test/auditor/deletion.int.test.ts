@@ -59,9 +59,9 @@ describe("auditor: deletions and policy changes against the real API server", ()
     // finalizer's removal later is part of it, not a change of its own.
     await admin.delete(ref(ns, "held"));
     await eventually("the deletion to be journaled", () =>
-      about(auditor.records(), "web").some((r) => r.type === "drift-detected"),
+      about(auditor.records(ns), "web").some((r) => r.type === "drift-detected"),
     );
-    const [deleted] = about(auditor.records(), "web");
+    const [deleted] = about(auditor.records(ns), "web");
     expect(deleted).toMatchObject({
       type: "drift-detected",
       object: { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "web", uid },
@@ -75,16 +75,16 @@ describe("auditor: deletions and policy changes against the real API server", ()
     // Self-heal re-creates it as Git has it.
     await reconciler.apply(ownedConfigMap(ns, "web"), { fieldManager: FIELD_MANAGER });
     await eventually("the heal to be journaled", () =>
-      about(auditor.records(), "web").some((r) => r.type === "drift-healed"),
+      about(auditor.records(ns), "web").some((r) => r.type === "drift-healed"),
     );
-    expect(about(auditor.records(), "web").map((r) => r.type)).toEqual([
+    expect(about(auditor.records(ns), "web").map((r) => r.type)).toEqual([
       "drift-detected",
       "drift-healed",
     ]);
 
     await eventually(
       "the terminating object's deletion",
-      () => about(auditor.records(), "held").length > 0,
+      () => about(auditor.records(ns), "held").length > 0,
     );
     const metrics = await auditor.metrics.text();
     expect(metrics).toContain(
@@ -98,11 +98,11 @@ describe("auditor: deletions and policy changes against the real API server", ()
 
     // Past the prune's wait: nothing about the pruned object, which was seen and excused.
     await sleep(Math.max(0, 2500 - (performance.now() - prunedAt)));
-    expect(about(auditor.records(), "old")).toEqual([]);
+    expect(about(auditor.records(ns), "old")).toEqual([]);
     expect(excused(auditor.log.lines(), ns, "old")).toEqual([
       "a prune (it left its GitSync's inventory)",
     ]);
-    expect(about(auditor.records(), "held")).toMatchObject([
+    expect(about(auditor.records(ns), "held")).toMatchObject([
       { type: "drift-detected", diff: [{ path: "", op: "remove" }] },
     ]);
   });
@@ -134,9 +134,9 @@ describe("auditor: deletions and policy changes against the real API server", ()
     await admin2.delete(ref(ns, "web"));
     await eventually(
       "the admin's deletion to be journaled",
-      () => about(auditor.records(), "web").length > 0,
+      () => about(auditor.records(ns), "web").length > 0,
     );
-    expect(about(auditor.records(), "web")).toMatchObject([
+    expect(about(auditor.records(ns), "web")).toMatchObject([
       {
         type: "drift-detected",
         object: { kind: "ConfigMap", namespace: ns, name: "web" },
@@ -222,6 +222,6 @@ describe("auditor: deletions and policy changes against the real API server", ()
     expect(excusedOld(), `auditor lines about ${ns}/old: ${JSON.stringify(aboutOld)}`).toEqual([
       RECONCILER_SA,
     ]);
-    expect(about(auditor.records(), "old")).toEqual([]);
+    expect(about(auditor.records(ns), "old")).toEqual([]);
   });
 });

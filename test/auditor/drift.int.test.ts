@@ -37,6 +37,8 @@ describe("auditor against the real API server", () => {
     await reconciler.apply(secret(ns, SECRET_OLD), { fieldManager: FIELD_MANAGER });
     await gitSyncWithInventory(ns, [configMap(ns, "info"), secret(ns, SECRET_OLD)]);
     const auditor = await startAuditor();
+    const driftsIn = (namespace: string) =>
+      auditor.records(namespace).filter((r) => r.type === "drift-detected");
 
     const live = await admin.get<KubeObject>({
       apiVersion: "v1",
@@ -56,11 +58,8 @@ describe("auditor against the real API server", () => {
       data: { password: Buffer.from(SECRET_NEW).toString("base64") },
     });
 
-    await eventually(
-      "both drifts to be journaled",
-      () => auditor.records().filter((r) => r.type === "drift-detected").length === 2,
-    );
-    const drifts = auditor.records().filter((r) => r.type === "drift-detected");
+    await eventually("both drifts to be journaled", () => driftsIn(ns).length === 2);
+    const drifts = driftsIn(ns);
     const cm = drifts.find((r) => r.object?.kind === "ConfigMap");
     expect(cm?.user).toBeUndefined();
     expect(cm?.diff).toEqual([
@@ -80,9 +79,9 @@ describe("auditor against the real API server", () => {
 
     await reconciler.apply(configMap(ns, "info"), { fieldManager: FIELD_MANAGER });
     await eventually("the heal to be journaled", () =>
-      auditor.records().some((r) => r.type === "drift-healed" && r.object?.kind === "ConfigMap"),
+      auditor.records(ns).some((r) => r.type === "drift-healed"),
     );
-    const healed = auditor.records().find((r) => r.type === "drift-healed");
+    const healed = auditor.records(ns).find((r) => r.type === "drift-healed");
     expect(healed?.message).toMatch(/after \d+\.\d{3} s/);
     const metrics = await auditor.metrics.text();
     expect(metrics).toContain(
@@ -119,9 +118,9 @@ describe("auditor against the real API server", () => {
       (await auditor.metrics.text()).includes('controller="auditor",outcome="requeue"'),
     );
     await reconciler.apply(configMap(ns, "info"), { fieldManager: FIELD_MANAGER });
-    await eventually("drift and heal", () => auditor.records().length === 2);
-    expect(auditor.records().map((r) => r.type)).toEqual(["drift-detected", "drift-healed"]);
-    expect(auditor.records()[0]?.diff).toEqual([
+    await eventually("drift and heal", () => auditor.records(ns).length === 2);
+    expect(auditor.records(ns).map((r) => r.type)).toEqual(["drift-detected", "drift-healed"]);
+    expect(auditor.records(ns)[0]?.diff).toEqual([
       { path: "/data/LOG_LEVEL", op: "replace", from: "info", to: "trace" },
     ]);
   });

@@ -30,7 +30,11 @@ export interface RunningAuditor {
   readonly log: LogSink;
   readonly metrics: Metrics;
   readonly stateDir: string;
-  records(): JournalRecord[];
+  /**
+   * The journal, oldest first. With a namespace, only records about objects in it: the auditor
+   * watches the whole cluster, which other tests share.
+   */
+  records(namespace?: string): JournalRecord[];
   /** Stops the auditor (its journal stays); idempotent. */
   stop(): Promise<void>;
 }
@@ -81,10 +85,11 @@ export async function startAuditor(
     metrics,
     stateDir,
     stop,
-    records() {
+    records(namespace?: string) {
       const store = JournalStore.open(path, realClock());
       try {
-        return store.list({ limit: 10_000 });
+        const all = store.list({ limit: 10_000 });
+        return namespace === undefined ? all : all.filter((r) => r.object?.namespace === namespace);
       } finally {
         store.close();
       }
@@ -157,9 +162,7 @@ export async function auditedApiServer(
 
 /** The admission-denied records of one namespace. */
 export function denials(auditor: RunningAuditor, ns: string): JournalRecord[] {
-  return auditor
-    .records()
-    .filter((r) => r.type === "admission-denied" && r.object?.namespace === ns);
+  return auditor.records(ns).filter((r) => r.type === "admission-denied");
 }
 
 /** The webhook's Deny Events in one namespace. */

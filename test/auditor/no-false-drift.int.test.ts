@@ -53,12 +53,12 @@ describe("no false drift", () => {
 
     const drifted = await driftOf(objects);
     expect(drifted).toEqual({});
-    expect(auditor.records()).toEqual([]);
+    expect(auditor.records(ns)).toEqual([]);
 
     // The auditor was watching all along: a real edit is seen, and only that one.
     await editImage(objects, "registry.example.com/web:9.9.9");
-    await eventually("the one real drift", () => auditor.records().length === 1);
-    expect(auditor.records()[0]?.diff).toEqual([
+    await eventually("the one real drift", () => auditor.records(ns).length === 1);
+    expect(auditor.records(ns)[0]?.diff).toEqual([
       {
         path: "/spec/template/spec/containers/0/image",
         op: "replace",

@@ -90,11 +90,12 @@ describe("auditor: changes made while it was not running", () => {
     const second = await startAuditor(paths);
     await eventually(
       "the edit and the deletion to be journaled",
-      () => about(second.records(), "web").length + about(second.records(), "gone").length === 2,
+      () =>
+        about(second.records(ns), "web").length + about(second.records(ns), "gone").length === 2,
     );
     const unwatched =
       /, made while the auditor was not running \(last seen \d{4}-\d\d-\d\dT[\d:.]+Z\)$/;
-    expect(about(second.records(), "web")).toMatchObject([
+    expect(about(second.records(ns), "web")).toMatchObject([
       {
         type: "drift-detected",
         // Same-second writes: the reconciler's entry may count too (managed-fields.ts says why).
@@ -103,7 +104,7 @@ describe("auditor: changes made while it was not running", () => {
         message: expect.stringMatching(unwatched) as unknown,
       },
     ]);
-    expect(about(second.records(), "gone")).toMatchObject([
+    expect(about(second.records(ns), "gone")).toMatchObject([
       {
         type: "drift-detected",
         object: { kind: "ConfigMap", namespace: ns, name: "gone", uid: goneUid },
@@ -122,10 +123,10 @@ describe("auditor: changes made while it was not running", () => {
     // The reconciler puts Git's value back: the drift kept across the restart is healed.
     await reconciler.apply(ownedConfigMap(ns, "web"), { fieldManager: FIELD_MANAGER, force: true });
     await eventually("the heal", () =>
-      about(second.records(), "web").some((r) => r.type === "drift-healed"),
+      about(second.records(ns), "web").some((r) => r.type === "drift-healed"),
     );
-    expect(about(second.records(), "git")).toEqual([]);
-    expect(about(second.records(), "pruned")).toEqual([]);
+    expect(about(second.records(ns), "git")).toEqual([]);
+    expect(about(second.records(ns), "pruned")).toEqual([]);
     expect(keptIds(paths.baselinesPath, ns)).not.toContain(`/ConfigMap/${ns}/pruned`);
   });
 });

@@ -35,8 +35,8 @@ async function controller(ns: string): Promise<Controller> {
   return { ...c, stop };
 }
 
-function ofType(auditor: RunningAuditor, type: JournalRecord["type"]): JournalRecord[] {
-  return auditor.records().filter((r) => r.type === type);
+function ofType(auditor: RunningAuditor, type: JournalRecord["type"], ns: string): JournalRecord[] {
+  return auditor.records(ns).filter((r) => r.type === type);
 }
 
 async function resynced(c: Controller): Promise<boolean> {
@@ -67,8 +67,11 @@ describe("secret-materialised and key-rotated records", () => {
     const first = await controller(ns);
     const cert = await fetchCert(first);
     const initial = parseCertificate(cert, "cert").fingerprint;
-    await eventually("the initial key's record", () => ofType(auditor, "key-rotated").length > 0);
-    expect(ofType(auditor, "key-rotated")).toMatchObject([
+    await eventually(
+      "the initial key's record",
+      () => ofType(auditor, "key-rotated", ns).length > 0,
+    );
+    expect(ofType(auditor, "key-rotated", ns)).toMatchObject([
       {
         object: { apiVersion: "v1", kind: "Secret", namespace: ns, name: "sealing-key-initial" },
         message: expect.stringMatching(
@@ -83,9 +86,9 @@ describe("secret-materialised and key-rotated records", () => {
     const secret = async (): Promise<string | undefined> =>
       decoded(await admin.get({ ...SECRET, namespace: ns, name: "db" }))["password"];
     await eventually("the Secret", async () => (await secret()) === VALUE);
-    await eventually("its record", () => ofType(auditor, "secret-materialised").length > 0);
+    await eventually("its record", () => ofType(auditor, "secret-materialised", ns).length > 0);
     const uid = (await admin.get({ ...SECRET, namespace: ns, name: "db" }))?.metadata.uid;
-    expect(ofType(auditor, "secret-materialised")).toMatchObject([
+    expect(ofType(auditor, "secret-materialised", ns)).toMatchObject([
       {
         object: { apiVersion: "v1", kind: "Secret", namespace: ns, name: "db", uid },
         fieldManagers: ["gitops-guard (Apply)"],
@@ -100,13 +103,16 @@ describe("secret-materialised and key-rotated records", () => {
     // A Secret deleted out of band is written again: one more record.
     await admin.delete({ ...SECRET, namespace: ns, name: "db" });
     await eventually("the Secret back", async () => (await secret()) === VALUE);
-    await eventually("the second record", () => ofType(auditor, "secret-materialised").length > 1);
+    await eventually(
+      "the second record",
+      () => ofType(auditor, "secret-materialised", ns).length > 1,
+    );
 
     const rotated = await second.component.rotateKey();
-    await eventually("the rotation's record", () => ofType(auditor, "key-rotated").length > 1);
+    await eventually("the rotation's record", () => ofType(auditor, "key-rotated", ns).length > 1);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(ofType(auditor, "secret-materialised")).toHaveLength(2);
-    const keys = ofType(auditor, "key-rotated");
+    expect(ofType(auditor, "secret-materialised", ns)).toHaveLength(2);
+    const keys = ofType(auditor, "key-rotated", ns);
     expect(keys).toHaveLength(2);
     expect(keys[1]?.message).toContain(`sealing key ${rotated} generated (on-demand)`);
     for (const r of auditor.records()) process.stdout.write(`audit list: ${formatRecord(r)}\n`);

@@ -73,7 +73,7 @@ describe("status page in a browser", () => {
     });
     await breakGlassEdit(bob, ns, "api");
     await eventually("the drift and the break-glass in the journal", () => {
-      const records = auditor.records();
+      const records = auditor.records(ns);
       return (
         records.some(
           (r) => r.type === "drift-detected" && r.user?.username === "envtest-admin-2",
@@ -96,7 +96,7 @@ describe("status page in a browser", () => {
     // Git puts the object back; a reload shows the heal.
     await reconciler.apply(configMap(ns, "web"), { fieldManager: FIELD_MANAGER });
     await eventually("the heal in the journal", () =>
-      auditor.records().some((r) => r.type === "drift-healed" && r.object?.name === "web"),
+      auditor.records(ns).some((r) => r.type === "drift-healed" && r.object?.name === "web"),
     );
     await page.reload();
     const healed = await row(page, /Drift timeline/, "envtest-admin-2");

@@ -81,9 +81,7 @@ describe("a journal record's view in a browser", () => {
       data: { password: Buffer.from(PASSWORD_NEW).toString("base64") },
     });
     await eventually("both drifts in the journal, attributed", () => {
-      const drifts = auditor
-        .records()
-        .filter((r) => r.type === "drift-detected" && r.object?.namespace === ns);
+      const drifts = auditor.records(ns).filter((r) => r.type === "drift-detected");
       return drifts.length === 2 && drifts.every((r) => r.user?.username === "envtest-admin-2");
     });
 

@@ -278,6 +278,7 @@ export function createReconcilerComponent(
       const syncing: ReconcileContext = {
         ...rc,
         shape: (gitSync, obj) => healer.shape(gitSync, obj),
+        cached: (ref) => healer.cached(ref),
       };
       // Self-heal stops with the component, also when the workers end for another reason.
       const healStop = new AbortController();

@@ -1,5 +1,6 @@
 import type { TypeRef } from "../kube/objects.js";
 import type { AppliedObject } from "./apply/apply.js";
+import type { LastApply } from "./apply/unchanged.js";
 import type { DesiredObject } from "./desired.js";
 import type { GitSyncStatus } from "./gitsync.js";
 import type { SyncMemory } from "./schedule.js";
@@ -12,8 +13,8 @@ interface Entry {
   /** The status last written, with the uid of the GitSync it was written to. */
   written?: { readonly uid: string | undefined; readonly status: GitSyncStatus };
   desired: ReadonlyMap<string, DesiredObject>;
-  /** resourceVersion after our last apply, by desired key: tells "configured" from "unchanged". */
-  versions: Map<string, string>;
+  /** Our last apply of each object, by desired key: tells "configured" from "unchanged". */
+  applies: Map<string, LastApply>;
 }
 
 /** Which GitSync wants an object, and how. */
@@ -97,15 +98,16 @@ export class DesiredStateStore {
     return [...types.values()];
   }
 
-  versions(gitSync: string): ReadonlyMap<string, string> {
-    return this.entries.get(gitSync)?.versions ?? new Map();
+  lastApplies(gitSync: string): ReadonlyMap<string, LastApply> {
+    return this.entries.get(gitSync)?.applies ?? new Map();
   }
 
   recordApplied(gitSync: string, applied: readonly AppliedObject[]): void {
-    const versions = this.entry(gitSync).versions;
+    const applies = this.entry(gitSync).applies;
     for (const a of applied) {
-      const rv = a.live.metadata.resourceVersion;
-      if (rv !== undefined) versions.set(a.desired.key, rv);
+      const resourceVersion = a.live.metadata.resourceVersion;
+      if (resourceVersion !== undefined)
+        applies.set(a.desired.key, { resourceVersion, sent: a.sent });
     }
   }
 
@@ -117,7 +119,7 @@ export class DesiredStateStore {
   private entry(gitSync: string): Entry {
     let entry = this.entries.get(gitSync);
     if (entry === undefined) {
-      entry = { desired: new Map(), versions: new Map() };
+      entry = { desired: new Map(), applies: new Map() };
       this.entries.set(gitSync, entry);
     }
     return entry;

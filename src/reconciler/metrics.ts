@@ -10,6 +10,11 @@ export interface ReconcilerMetrics {
   readonly duration: Histogram<"namespace" | "name">;
   readonly ready: Gauge<"namespace" | "name">;
   readonly revision: Gauge<"namespace" | "name" | "revision">;
+  /**
+   * Objects a sync sent to the API server, and those it did not send because neither Git nor
+   * the cluster changed them since its last apply.
+   */
+  readonly applies: Counter<"namespace" | "name" | "outcome">;
   /** Pushes received on /hooks/git, by sender and what came of them. */
   readonly pushes: Counter<"provider" | "outcome">;
 }
@@ -24,6 +29,7 @@ export function reconcilerMetrics(registry: Registry): ReconcilerMetrics {
   const readyName = metricName("gitsync_ready");
   const revisionName = metricName("gitsync_revision_info");
   const pushesName = metricName("git_pushes_total");
+  const appliesName = metricName("gitsync_applies_total");
   return {
     duration:
       (registry.getSingleMetric(durationName) as Histogram<"namespace" | "name"> | undefined) ??
@@ -49,6 +55,15 @@ export function reconcilerMetrics(registry: Registry): ReconcilerMetrics {
         name: revisionName,
         help: "The revision a GitSync last applied in full; the value is always 1.",
         labelNames: ["namespace", "name", "revision"] as const,
+        registers,
+      }),
+    applies:
+      (registry.getSingleMetric(appliesName) as
+        Counter<"namespace" | "name" | "outcome"> | undefined) ??
+      new Counter({
+        name: appliesName,
+        help: "Objects a sync applied (outcome sent), or left alone as unchanged since its last apply (outcome skipped).",
+        labelNames: ["namespace", "name", "outcome"] as const,
         registers,
       }),
     pushes:
@@ -98,8 +113,16 @@ export class GitSyncMetrics {
     this.metrics.revision.set({ ...id, revision }, 1);
   }
 
+  /** Counts a sync's applies: sent to the server, or skipped as unchanged. */
+  applies(id: GitSyncId, applied: readonly { readonly skipped?: true }[]): void {
+    const skipped = applied.filter((a) => a.skipped === true).length;
+    this.metrics.applies.inc({ ...id, outcome: "sent" }, applied.length - skipped);
+    this.metrics.applies.inc({ ...id, outcome: "skipped" }, skipped);
+  }
+
   forget(id: GitSyncId): void {
     const key = `${id.namespace}/${id.name}`;
+    for (const outcome of ["sent", "skipped"]) this.metrics.applies.remove({ ...id, outcome });
     this.metrics.ready.remove({ ...id });
     this.metrics.duration.remove({ ...id });
     const previous = this.revisions.get(key);

@@ -35,6 +35,7 @@ import {
 } from "./schedule.js";
 import { nextStatus, statusEqual, type StatusUpdate, type Verdict } from "./status.js";
 import { syncGitSync, type SyncEnvironment } from "./sync.js";
+import type { CachedReader } from "./apply/unchanged.js";
 
 /** What reconciling one GitSync needs; built once by the component. */
 export interface ReconcileContext {
@@ -50,6 +51,8 @@ export interface ReconcileContext {
    * someone else changed (an HPA's /spec/replicas), so a sync does not undo them either.
    */
   readonly shape?: (gitSync: GitSyncObject, obj: DesiredObject) => KubeObject;
+  /** Self-heal's watch cache: objects unchanged since our last apply are not sent again. */
+  readonly cached?: CachedReader;
   /** Each GitSync's identity (spec.serviceAccountName, the default account, or ours). */
   readonly actors: GitSyncActors;
   /** Who owns which object, from every GitSync's inventory. */
@@ -171,7 +174,8 @@ async function sync(
     spec,
     previous: readInventory(before?.inventory),
     pruneApproval: annotationsOf(target.obj).pruneApproval,
-    lastVersions: ctx.store.versions(target.key),
+    lastApplies: ctx.store.lastApplies(target.key),
+    ...(ctx.cached === undefined ? {} : { cached: ctx.cached }),
     signal: run.signal,
     actor: run.actor,
     conflicts: (entries) => ctx.ownership.conflicts(target.key, entries),
@@ -179,6 +183,7 @@ async function sync(
     ...(ctx.shape === undefined ? {} : { shape: shapeFor(ctx.shape, target.obj) }),
   });
   rememberResult(ctx.store, target.key, result);
+  ctx.metrics.applies(target.id, result.applied);
   const outcome = outcomeOf(result, target.id, target.obj.metadata.generation);
   const now = ctx.env.clock.now();
   const next = memoryAfter(target.obj, memory, {

@@ -4,11 +4,12 @@ import type { KubeObject } from "../kube/objects.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Actor } from "./actors.js";
 import { describeObject, type AppliedObject } from "./apply/apply.js";
-import { runPhases } from "./apply/phases.js";
+import { runPhases, type PhaseDeps } from "./apply/phases.js";
 import { planPhases } from "./apply/plan.js";
 import { prune, type PruneResult } from "./apply/prune.js";
 import { pruneApproved, pruneCandidates } from "./apply/prune-plan.js";
 import { resolveScopes } from "./apply/scopes.js";
+import type { CachedReader, LastApply } from "./apply/unchanged.js";
 import { buildDesired, desiredKey, inventoryEntryOf, type DesiredObject } from "./desired.js";
 import {
   formatRevision,
@@ -55,7 +56,9 @@ export interface SyncRequest {
   readonly previous: readonly InventoryEntry[];
   /** The GitSync's gitops-guard.io/prune-approved annotation. */
   readonly pruneApproval: string | undefined;
-  readonly lastVersions: ReadonlyMap<string, string>;
+  readonly lastApplies: ReadonlyMap<string, LastApply>;
+  /** The self-heal watches' cache (absent: every object is applied; see Applier.cached). */
+  readonly cached?: CachedReader;
   readonly signal: AbortSignal;
   /** A revision already fetched and rendered, to apply again without asking Git (resume). */
   readonly rendered?: Rendered;
@@ -247,6 +250,25 @@ function refuseConflicts(req: SyncRequest, desired: readonly DesiredObject[]): v
   );
 }
 
+/** What the ordered apply of one sync needs: the GitSync's actor and what was applied before. */
+function phaseDeps(env: SyncEnvironment, req: SyncRequest, actor: Actor): PhaseDeps {
+  return {
+    applier: {
+      kube: actor.kube,
+      concurrency: env.concurrency,
+      lastApplies: req.lastApplies,
+      known: new Set(req.previous.map(desiredKey)),
+      ...(req.cached === undefined ? {} : { cached: req.cached }),
+      ...(req.shape === undefined ? {} : { shape: req.shape }),
+    },
+    read: actor.read,
+    clock: env.clock,
+    signal: req.signal,
+    definitionsTimeoutMs: env.definitionsTimeoutMs,
+    pollMs: env.pollMs,
+  };
+}
+
 /**
  * One sync of a GitSync: fetch, render, apply in order, prune, judge health. It never throws:
  * every failure comes back with the stage it happened in, and the inventory still lists every
@@ -270,20 +292,7 @@ export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promi
       return Promise.resolve();
     });
     const actor = req.actor ?? env;
-    const deps = {
-      applier: {
-        kube: actor.kube,
-        concurrency: env.concurrency,
-        lastVersions: req.lastVersions,
-        known: new Set(req.previous.map(desiredKey)),
-        ...(req.shape === undefined ? {} : { shape: req.shape }),
-      },
-      read: actor.read,
-      clock: env.clock,
-      signal: req.signal,
-      definitionsTimeoutMs: env.definitionsTimeoutMs,
-      pollMs: env.pollMs,
-    };
+    const deps = phaseDeps(env, req, actor);
     const outcome = await stage("apply", () => runPhases(deps, phases, (a) => applied.push(a)));
     if (outcome.kind === "failed") {
       return {

@@ -42,6 +42,7 @@ function synced(
     desired: d,
     live: d.object,
     action: "created",
+    sent: "digest",
   }));
   return {
     kind: "synced",

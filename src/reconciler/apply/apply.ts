@@ -5,6 +5,7 @@ import { settleLimited } from "../concurrency.js";
 import type { DesiredObject } from "../desired.js";
 import { locate } from "../render/manifests.js";
 import { immutableRefusal } from "./immutable.js";
+import { sentDigest, unchangedLive, type CachedReader, type LastApply } from "./unchanged.js";
 
 /** What one apply did, in Flux's words: new to the inventory, changed, or a no-op. */
 export type ApplyAction = "created" | "configured" | "unchanged";
@@ -15,14 +16,23 @@ export interface AppliedObject {
   /** The object the server answered with: its identity and resourceVersion only (see kept). */
   readonly live: KubeObject;
   readonly action: ApplyAction;
+  /** Digest of the body sent (or that would have been sent, when the apply was skipped). */
+  readonly sent: string;
+  /** Not sent: body and live object were those of the last apply (see Applier.cached). */
+  readonly skipped?: true;
 }
 
 export interface Applier {
   readonly kube: KubeClient;
   /** Applies in flight at once within a batch. */
   readonly concurrency: number;
-  /** resourceVersion each object had after the last apply, by desired key (for "unchanged"). */
-  readonly lastVersions: ReadonlyMap<string, string>;
+  /** What the last apply of each object sent and got back, by desired key (for "unchanged"). */
+  readonly lastApplies: ReadonlyMap<string, LastApply>;
+  /**
+   * The self-heal watches' cache: with it, an object whose body and resourceVersion are those of
+   * our last apply is not sent again (a no-change sync costs no apply).
+   */
+  readonly cached?: CachedReader;
   /** Desired keys of the inventory before this sync (for "created"). */
   readonly known: ReadonlySet<string>;
   /** What to send for an object (self-heal's ignored fields left out); default its desired state. */
@@ -79,15 +89,21 @@ function kept(live: KubeObject): KubeObject {
 }
 
 export async function applyObject(applier: Applier, obj: DesiredObject): Promise<AppliedObject> {
+  const body = applier.shape?.(obj) ?? obj.object;
+  const sent = sentDigest(body);
+  const last = applier.known.has(obj.key) ? applier.lastApplies.get(obj.key) : undefined;
+  const same = unchangedLive(obj.ref, sent, last, applier.cached);
+  if (same !== undefined)
+    return { desired: obj, live: kept(same), action: "unchanged", sent, skipped: true };
   let live: KubeObject;
   try {
-    live = kept(await applier.kube.apply(applier.shape?.(obj) ?? obj.object, { force: true }));
+    live = kept(await applier.kube.apply(body, { force: true }));
   } catch (err: unknown) {
     throw applyError(obj, err);
   }
-  if (!applier.known.has(obj.key)) return { desired: obj, live, action: "created" };
-  const unchanged = applier.lastVersions.get(obj.key) === live.metadata.resourceVersion;
-  return { desired: obj, live, action: unchanged ? "unchanged" : "configured" };
+  if (!applier.known.has(obj.key)) return { desired: obj, live, action: "created", sent };
+  const unchanged = last?.resourceVersion === live.metadata.resourceVersion;
+  return { desired: obj, live, action: unchanged ? "unchanged" : "configured", sent };
 }
 
 /** One error for a batch: the first failure, with a count of the others. */

@@ -1,6 +1,6 @@
 import { errorMessage } from "../../errors.js";
 import type { KubeClient } from "../../kube/client.js";
-import type { KubeObject } from "../../kube/objects.js";
+import type { KubeObject, ObjectRef } from "../../kube/objects.js";
 import type { Clock } from "../../runtime/clock.js";
 import { runWorkers } from "../../runtime/controller.js";
 import { WorkQueue } from "../../runtime/queue.js";
@@ -121,6 +121,12 @@ export class SelfHealer {
   /** What a sync of gitSync applies for obj (ignored fields someone else changed left out). */
   shape(gitSync: GitSyncObject, obj: DesiredObject): KubeObject {
     return syncShape(this.context, gitSync, obj);
+  }
+
+  /** The watched copy of an object; undefined until its kind's first list is in. */
+  cached(ref: ObjectRef): KubeObject | undefined {
+    if (!this.watches.synced(ref)) return undefined;
+    return this.watches.live(ref, ref.namespace, ref.name);
   }
 
   /** The GitSync is gone: forget its Drifted notes. */

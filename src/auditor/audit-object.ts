@@ -53,6 +53,8 @@ export interface AuditDeps {
 // The reconciler's owner labels (src/reconciler/names.ts, which the auditor must not import):
 // it prunes only objects that carry both, and drops them from the GitSync's inventory after.
 const OWNER_NAME_LABEL = "gitops-guard.io/gitsync-name";
+/** A hook the reconciler deletes itself, by this policy (BeforeHookCreation, HookSucceeded, ...). */
+const HOOK_DELETE_POLICY_ANNOTATION = "gitops-guard.io/hook-delete-policy";
 const OWNER_NAMESPACE_LABEL = "gitops-guard.io/gitsync-namespace";
 const DEFAULT_PRUNE_WAIT_MS = 10_000;
 
@@ -214,17 +216,35 @@ function deletionWaitMs(deps: AuditDeps, obj: KubeObject): number {
   return owned ? Math.max(deps.graceMs, deps.pruneWaitMs ?? DEFAULT_PRUNE_WAIT_MS) : deps.graceMs;
 }
 
-/** The reconciler deleted it: its identity says so, or the object left Git (a prune). */
+/** An owned hook with a delete policy: the reconciler deletes it when the policy says so. */
+function hookWithDeletePolicy(last: KubeObject): boolean {
+  return (
+    last.metadata.labels?.[OWNER_NAME_LABEL] !== undefined &&
+    last.metadata.annotations?.[HOOK_DELETE_POLICY_ANNOTATION] !== undefined
+  );
+}
+
+/**
+ * The reconciler deleted it: its identity says so, the object left Git (a prune), or, with nobody
+ * else named, it was a hook whose delete policy deletes it.
+ */
 function byReconciler(
   deps: AuditDeps,
   target: Target,
   last: KubeObject,
   attribution: Attribution,
 ): boolean {
-  const pruned = attribution.user === undefined && prunedFromGit(last, target.id, target.scope);
-  if (!pruned && !isReconcilerChange(attribution, [], target.scope.reconcilers)) return false;
+  const unnamed = attribution.user === undefined;
+  const pruned = unnamed && prunedFromGit(last, target.id, target.scope);
+  const hook = unnamed && !pruned && hookWithDeletePolicy(last);
+  if (!pruned && !hook && !isReconcilerChange(attribution, [], target.scope.reconcilers))
+    return false;
   // Said once per deletion, at debug: which deletions were excused, and on what evidence.
-  const by = pruned ? "a prune (it left its GitSync's inventory)" : attribution.user?.username;
+  const by = pruned
+    ? "a prune (it left its GitSync's inventory)"
+    : hook
+      ? "a hook's delete policy"
+      : attribution.user?.username;
   deps.logger.debug({ object: target.id, by }, "deletion by the reconciler: not drift");
   return true;
 }

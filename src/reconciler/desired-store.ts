@@ -13,6 +13,8 @@ interface Entry {
   /** The status last written, with the uid of the GitSync it was written to. */
   written?: { readonly uid: string | undefined; readonly status: GitSyncStatus };
   desired: ReadonlyMap<string, DesiredObject>;
+  /** The hooks of one release that ran and were deleted (HookSucceeded), across resumes. */
+  hooksDone?: { readonly release: string; readonly keys: Set<string> };
   /** Our last apply of each object, by desired key: tells "configured" from "unchanged". */
   applies: Map<string, LastApply>;
 }
@@ -96,6 +98,13 @@ export class DesiredStateStore {
         });
     }
     return [...types.values()];
+  }
+
+  /** The done hooks of release (a new release starts with none). */
+  hooksDone(gitSync: string, release: string): Set<string> {
+    const entry = this.entry(gitSync);
+    if (entry.hooksDone?.release !== release) entry.hooksDone = { release, keys: new Set() };
+    return entry.hooksDone.keys;
   }
 
   lastApplies(gitSync: string): ReadonlyMap<string, LastApply> {

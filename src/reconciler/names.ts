@@ -10,9 +10,22 @@ export const OWNER_NAMESPACE_LABEL = "gitops-guard.io/gitsync-namespace";
 export const SYNC_WAVE_ANNOTATION = "gitops-guard.io/sync-wave";
 export const ARGO_SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave";
 
-/** `PreSync` on a Job: it runs, and must succeed, before anything else of the sync. */
+/**
+ * `PreSync` on a Job: it runs, and must succeed, before anything else of the sync; `PostSync`:
+ * after everything else is applied and healthy.
+ */
 export const HOOK_ANNOTATION = "gitops-guard.io/hook";
 export const PRESYNC_HOOK = "PreSync";
+export const POSTSYNC_HOOK = "PostSync";
+
+/**
+ * When a hook is deleted (Argo CD's names, comma-separated): BeforeHookCreation (before it runs
+ * again for a new release), HookSucceeded, HookFailed. Helm's helm.sh/hook-delete-policy maps here.
+ */
+export const HOOK_DELETE_POLICY_ANNOTATION = "gitops-guard.io/hook-delete-policy";
+
+/** Written on hooks with a delete policy: the release (revision and chart) they ran for. */
+export const HOOK_RELEASE_ANNOTATION = "gitops-guard.io/hook-release";
 
 /** `disabled` keeps an object in the cluster when it leaves Git. */
 export const PRUNE_ANNOTATION = "gitops-guard.io/prune";

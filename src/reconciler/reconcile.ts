@@ -36,6 +36,7 @@ import {
 import { nextStatus, statusEqual, type StatusUpdate, type Verdict } from "./status.js";
 import { syncGitSync, type SyncEnvironment } from "./sync.js";
 import type { CachedReader } from "./apply/unchanged.js";
+import { releaseOf } from "./apply/hook-policy.js";
 
 /** What reconciling one GitSync needs; built once by the component. */
 export interface ReconcileContext {
@@ -159,6 +160,12 @@ function shapeFor(
   return (obj) => shape(gitSync, obj);
 }
 
+/** The release the status says was applied in full, for hooks that ran for it. */
+function appliedRelease(status: GitSyncStatus | undefined): { appliedRelease?: string } {
+  const revision = status?.lastAppliedRevision;
+  return revision === undefined ? {} : { appliedRelease: releaseOf(revision, status?.helm) };
+}
+
 /** A sync; resume applies the revision a waiting sync already rendered, without fetching. */
 async function sync(
   ctx: ReconcileContext,
@@ -175,6 +182,8 @@ async function sync(
     previous: readInventory(before?.inventory),
     pruneApproval: annotationsOf(target.obj).pruneApproval,
     lastApplies: ctx.store.lastApplies(target.key),
+    hooksDone: (release) => ctx.store.hooksDone(target.key, release),
+    ...appliedRelease(before),
     ...(ctx.cached === undefined ? {} : { cached: ctx.cached }),
     signal: run.signal,
     actor: run.actor,

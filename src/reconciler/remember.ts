@@ -1,4 +1,6 @@
+import { isEphemeralHook } from "./apply/hook-policy.js";
 import type { DesiredStateStore } from "./desired-store.js";
+import type { DesiredObject } from "./desired.js";
 import type { GitSyncObject } from "./gitsync.js";
 import { annotationsOf, type SyncEnd, type SyncMemory } from "./schedule.js";
 import type { SyncResult } from "./sync.js";
@@ -9,12 +11,12 @@ import type { SyncResult } from "./sync.js";
  */
 export function rememberResult(store: DesiredStateStore, key: string, result: SyncResult): void {
   store.recordApplied(key, result.applied);
-  if (result.kind === "synced") store.setDesired(key, result.desired);
+  // Hooks deleted once they succeed are not Git's lasting state: self-heal leaves them alone.
+  const lasting = (desired: readonly DesiredObject[]): DesiredObject[] =>
+    desired.filter((d) => !isEphemeralHook(d));
+  if (result.kind === "synced") store.setDesired(key, lasting(result.desired));
   if (result.kind === "waiting")
-    store.setDesired(
-      key,
-      result.applied.map((a) => a.desired),
-    );
+    store.setDesired(key, lasting(result.applied.map((a) => a.desired)));
   store.rememberRendered(
     key,
     result.kind === "waiting" ? { fetched: result.fetched, desired: result.desired } : undefined,

@@ -10,6 +10,7 @@ import { prune, type PruneResult } from "./apply/prune.js";
 import { pruneApproved, pruneCandidates } from "./apply/prune-plan.js";
 import { resolveScopes } from "./apply/scopes.js";
 import type { CachedReader, LastApply } from "./apply/unchanged.js";
+import { isEphemeralHook, releaseOf, withRelease } from "./apply/hook-policy.js";
 import { buildDesired, desiredKey, inventoryEntryOf, type DesiredObject } from "./desired.js";
 import {
   formatRevision,
@@ -27,8 +28,8 @@ import { helmContext } from "./helm/context.js";
 import type { RenderCache } from "./helm/render-cache.js";
 import type { HelmSettings } from "./helm/template.js";
 import { renderSource } from "./render/render.js";
-import { decryptionKeys } from "./render/decryption-secret.js";
-import { sopsFiles, type SopsFiles, type SopsKmsSettings } from "./render/sops.js";
+import { sopsFor } from "./render/sops-keys.js";
+import type { SopsKmsSettings } from "./render/sops.js";
 import { fetchGitSource, type GitSettings } from "./source/source.js";
 
 /** Everything a sync needs from the component, fixed for its lifetime. */
@@ -69,6 +70,10 @@ export interface SyncRequest {
    * environment's own client.
    */
   readonly actor?: Actor;
+  /** The release (hook-policy.ts releaseOf) the GitSync's status says was applied in full. */
+  readonly appliedRelease?: string;
+  /** The hooks of a release already run and deleted (kept by the caller across resumes). */
+  readonly hooksDone?: (release: string) => Set<string>;
   /** Objects of these entries that another GitSync owns (refused before anything is applied). */
   readonly conflicts?: (entries: readonly InventoryEntry[]) => readonly OwnershipConflict[];
 }
@@ -148,33 +153,6 @@ export type RenderRequest = Pick<
   "namespace" | "name" | "spec" | "signal" | "rendered"
 >;
 
-/**
- * The GitSync's SOPS keys (spec.decryption.secretRef), read fresh for every sync. With
- * spec.decryption but no Secret, only the controller's own AWS identity, when it lends it.
- */
-async function sopsFor(env: RenderEnvironment, req: RenderRequest): Promise<SopsFiles | undefined> {
-  const name = req.spec.decryptionSecretName;
-  if (name === undefined) {
-    const ambient = req.spec.decryption === true && env.sopsKms.ambientCredentials;
-    return ambient ? sopsFiles({ age: [] }, env.sopsKms) : undefined;
-  }
-  const secret = await env.kube.get<KubeObject & { data?: Record<string, string> }>({
-    apiVersion: "v1",
-    kind: "Secret",
-    namespace: req.namespace,
-    name,
-  });
-  if (secret === undefined) {
-    throw new GuardError(
-      ErrorCodes.RENDER_SOPS_FAILED,
-      `Secret ${req.namespace}/${name} (spec.decryption.secretRef) does not exist`,
-    );
-  }
-  const secretName = `${req.namespace}/${name}`;
-  const keys = await decryptionKeys(secretName, secret.data ?? {}, env.sopsKms.ambientCredentials);
-  return sopsFiles(keys, env.sopsKms, `Secret ${secretName}`);
-}
-
 /** Fetches the GitSync's revision and renders it into the objects a sync would apply. */
 export async function fetchAndRender(
   env: RenderEnvironment,
@@ -251,8 +229,18 @@ function refuseConflicts(req: SyncRequest, desired: readonly DesiredObject[]): v
 }
 
 /** What the ordered apply of one sync needs: the GitSync's actor and what was applied before. */
-function phaseDeps(env: SyncEnvironment, req: SyncRequest, actor: Actor): PhaseDeps {
+function phaseDeps(
+  env: SyncEnvironment,
+  req: SyncRequest,
+  actor: Actor,
+  release: string,
+): PhaseDeps {
   return {
+    hooks: {
+      release,
+      applied: req.appliedRelease === release,
+      done: req.hooksDone?.(release) ?? new Set(),
+    },
     applier: {
       kube: actor.kube,
       concurrency: env.concurrency,
@@ -285,14 +273,17 @@ export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promi
   try {
     const rendered = await fetchAndRender(env, req);
     fetched = rendered.fetched;
-    const { desired } = rendered;
-    const phases = await stage("render", () => Promise.resolve(planPhases(desired)));
+    const release = releaseOf(fetched.revision, fetched.helm);
+    const { desired, phases } = await stage("render", () => {
+      const objects = rendered.desired.map((d) => withRelease(d, release));
+      return Promise.resolve({ desired: objects, phases: planPhases(objects) });
+    });
     await stage("apply", () => {
       refuseConflicts(req, desired);
       return Promise.resolve();
     });
     const actor = req.actor ?? env;
-    const deps = phaseDeps(env, req, actor);
+    const deps = phaseDeps(env, req, actor, release);
     const outcome = await stage("apply", () => runPhases(deps, phases, (a) => applied.push(a)));
     if (outcome.kind === "failed") {
       return {
@@ -315,13 +306,9 @@ export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promi
       desired.map((d) => inventoryEntryOf(d.ref)),
       pruned.kept,
     );
-    const health = summarizeHealth(
-      await readHealth(
-        actor.read,
-        desired.map((d) => d.ref),
-        env.concurrency,
-      ),
-    );
+    // Hooks deleted once they succeed are not there to be healthy.
+    const lasting = desired.filter((d) => !isEphemeralHook(d)).map((d) => d.ref);
+    const health = summarizeHealth(await readHealth(actor.read, lasting, env.concurrency));
     return { kind: "synced", fetched, desired, inventory: kept, applied, pruned, health };
   } catch (err: unknown) {
     const failedStage = err instanceof StageError ? err.stage : "apply";

@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/kube/objects.js";
-import { clientAs, eventually, testNamespace } from "../envtest/context.js";
+import { clientAs, testNamespace } from "../envtest/context.js";
 import { GitRepo } from "./helpers/git-repo.js";
 import {
   putGitSync,
-  requestSync,
   startReconciler,
+  syncOnce,
   waitForApplied,
   type Harness,
 } from "./helpers/harness.js";
@@ -55,22 +55,6 @@ async function values(ns: string, level: string): Promise<void> {
   });
 }
 
-/** Reconciles of the GitSync finished so far (the reconciler's own duration histogram). */
-async function reconciles(ns: string): Promise<number> {
-  const text = await harness.metrics.text();
-  const line = new RegExp(
-    `gitops_guard_gitsync_reconcile_duration_seconds_count\\{namespace="${ns}",name="app"\\} (\\d+)`,
-  ).exec(text);
-  return Number(line?.[1] ?? "0");
-}
-
-/** Asks for a sync and waits until a reconcile finished after the ask. */
-async function syncOnce(ns: string): Promise<void> {
-  const before = await reconciles(ns);
-  await requestSync(ns, "app");
-  await eventually("a reconcile after the request", async () => (await reconciles(ns)) > before);
-}
-
 describe("Helm renders are kept across syncs", () => {
   it("runs no helm when chart, values, spec and cluster are unchanged, and again when values change", async () => {
     const ns = await testNamespace("helm-cache");
@@ -91,12 +75,12 @@ describe("Helm renders are kept across syncs", () => {
     const first = templateRuns();
     expect(first).toBeGreaterThanOrEqual(1);
 
-    await syncOnce(ns);
-    await syncOnce(ns);
+    await syncOnce(harness, ns, "app");
+    await syncOnce(harness, ns, "app");
     expect(templateRuns()).toBe(first);
 
     await values(ns, "debug");
-    await syncOnce(ns);
+    await syncOnce(harness, ns, "app");
     expect(templateRuns()).toBe(first + 1);
     const cm = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
       apiVersion: "v1",

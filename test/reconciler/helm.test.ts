@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chartCopy } from "../../src/reconciler/helm/copy.js";
 import { ErrorCodes } from "../../src/errors.js";
-import { mapHelmHooks, POST_HOOK_WAVE } from "../../src/reconciler/helm/hooks.js";
+import { mapHelmHooks } from "../../src/reconciler/helm/hooks.js";
 import { resolveEntry } from "../../src/reconciler/helm/repository.js";
 import { parseValues } from "../../src/reconciler/helm/sources.js";
 import { parseHelmSpec } from "../../src/reconciler/helm/spec.js";
@@ -99,7 +99,7 @@ describe("values", () => {
 });
 
 describe("Helm hooks", () => {
-  it("become PreSync by weight, post hooks a last wave, and tests and delete hooks are left out", () => {
+  it("become PreSync and PostSync by weight with their delete policies, and tests and delete hooks are left out", () => {
     const out = mapHelmHooks([
       rendered("ConfigMap", "plain"),
       rendered("Job", "migrate", {
@@ -110,7 +110,11 @@ describe("Helm hooks", () => {
         "helm.sh/hook": "pre-upgrade",
         "helm.sh/hook-weight": "-5",
       }),
-      rendered("Job", "notify", { "helm.sh/hook": "post-install", "helm.sh/hook-weight": "2" }),
+      rendered("Job", "notify", {
+        "helm.sh/hook": "post-install",
+        "helm.sh/hook-weight": "2",
+        "helm.sh/hook-delete-policy": "hook-succeeded, hook-failed,unknown-to-helm",
+      }),
       rendered("Pod", "test", { "helm.sh/hook": "test" }),
       rendered("Job", "cleanup", { "helm.sh/hook": "pre-delete" }),
       rendered("Secret", "kept", { "helm.sh/resource-policy": "keep" }),
@@ -120,13 +124,15 @@ describe("Helm hooks", () => {
       r.object.metadata.annotations?.["gitops-guard.io/hook"],
       r.object.metadata.annotations?.["gitops-guard.io/sync-wave"],
       r.object.metadata.annotations?.["gitops-guard.io/prune"],
+      r.object.metadata.annotations?.["gitops-guard.io/hook-delete-policy"],
     ]);
     expect(view).toEqual([
-      ["plain", undefined, undefined, undefined],
-      ["migrate", "PreSync", "5", undefined],
-      ["migrator", "PreSync", "-5", undefined],
-      ["notify", undefined, String(POST_HOOK_WAVE + 2), undefined],
-      ["kept", undefined, undefined, "disabled"],
+      ["plain", undefined, undefined, undefined, undefined],
+      // No policy in the chart: Helm's default, before-hook-creation.
+      ["migrate", "PreSync", "5", undefined, "BeforeHookCreation"],
+      ["migrator", "PreSync", "-5", undefined, "BeforeHookCreation"],
+      ["notify", "PostSync", "2", undefined, "HookSucceeded,HookFailed"],
+      ["kept", undefined, undefined, "disabled", undefined],
     ]);
   });
 });

@@ -59,7 +59,7 @@ describe("apply order", () => {
     expect(() => waveOf(bad!)).toThrow(/file-0\.yaml:1: gitops-guard\.io\/sync-wave "soon"/);
   });
 
-  it("runs PreSync hooks of any kind by wave, and refuses hook types other than PreSync", () => {
+  it("runs PreSync hooks of any kind by wave, PostSync hooks after the webhooks, and refuses other hook types and delete policies", () => {
     const phases = planPhases(
       desiredOf([
         obj("batch/v1", "Job", "migrate", {
@@ -71,16 +71,33 @@ describe("apply order", () => {
           "gitops-guard.io/sync-wave": "-5",
         }),
         obj("v1", "ConfigMap", "app"),
+        obj("batch/v1", "Job", "notify", {
+          "gitops-guard.io/hook": "PostSync",
+          "gitops-guard.io/hook-delete-policy": "HookSucceeded",
+        }),
+        obj("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "hook"),
       ]),
     );
     expect(phases.map((p) => [p.kind, p.wave, p.batches.flat().map((o) => o.ref.name)])).toEqual([
       ["presync", -5, ["migrator"]],
       ["presync", 5, ["migrate"]],
       ["wave", 0, ["app"]],
+      ["last", 0, ["hook"]],
+      ["postsync", 0, ["notify"]],
     ]);
     expect(() =>
-      planPhases(desiredOf([obj("batch/v1", "Job", "j", { "gitops-guard.io/hook": "PostSync" })])),
-    ).toThrow(/gitops-guard\.io\/hook=PostSync/);
+      planPhases(desiredOf([obj("batch/v1", "Job", "j", { "gitops-guard.io/hook": "SyncFail" })])),
+    ).toThrow(/gitops-guard\.io\/hook=SyncFail/);
+    expect(() =>
+      planPhases(
+        desiredOf([
+          obj("batch/v1", "Job", "j", {
+            "gitops-guard.io/hook": "PreSync",
+            "gitops-guard.io/hook-delete-policy": "HookSucceeded,WhenDone",
+          }),
+        ]),
+      ),
+    ).toThrow(/hook-delete-policy "WhenDone" on Job j: use BeforeHookCreation/);
   });
 
   it("groups one kind rank into a batch and sorts by namespace and name inside it", () => {

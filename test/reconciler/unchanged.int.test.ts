@@ -12,6 +12,7 @@ import {
   putGitSync,
   requestSync,
   startReconciler,
+  syncOnce as syncedOnce,
   waitForApplied,
   type Harness,
 } from "./helpers/harness.js";
@@ -48,12 +49,7 @@ async function applies(ns: string): Promise<Applies> {
 /** Asks for a sync, waits until a reconcile finished after the ask, and says what it applied. */
 async function syncOnce(ns: string): Promise<Applies> {
   const before = await applies(ns);
-  const reconciles = await counter(ns, "gitsync_reconcile_duration_seconds_count");
-  await requestSync(ns, "app");
-  await eventually(
-    "a reconcile after the request",
-    async () => (await counter(ns, "gitsync_reconcile_duration_seconds_count")) > reconciles,
-  );
+  await syncedOnce(harness, ns, "app");
   const after = await applies(ns);
   return { sent: after.sent - before.sent, skipped: after.skipped - before.skipped };
 }

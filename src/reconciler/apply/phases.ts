@@ -1,16 +1,11 @@
-import { ErrorCodes, GuardError, isGuardError } from "../../errors.js";
+import { ErrorCodes, GuardError } from "../../errors.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { DesiredObject } from "../desired.js";
 import { summarizeHealth, type HealthSummary } from "../health/aggregate.js";
 import { readHealth, type LiveReader } from "../health/read.js";
-import {
-  applyBatches,
-  applyObject,
-  describeObject,
-  type AppliedObject,
-  type Applier,
-} from "./apply.js";
+import { applyBatches, type AppliedObject, type Applier } from "./apply.js";
 import type { Phase } from "./plan.js";
+import { runHooks, type HookRun } from "./hooks.js";
 
 export interface PhaseDeps {
   readonly applier: Applier;
@@ -20,6 +15,8 @@ export interface PhaseDeps {
   /** How long a sync waits in place for Namespaces and CRDs to become ready. */
   readonly definitionsTimeoutMs: number;
   readonly pollMs: number;
+  /** The release this sync applies, for hooks with a delete policy. */
+  readonly hooks: HookRun;
 }
 
 /** Where the ordered apply stopped. `waiting` resumes on the next sync (level-triggered). */
@@ -60,83 +57,26 @@ async function awaitDefinitions(
   }
 }
 
-async function awaitGone(deps: PhaseDeps, hook: DesiredObject): Promise<void> {
-  const deadline = deps.clock.now() + deps.definitionsTimeoutMs;
-  while ((await deps.read(hook.ref)) !== undefined && deps.clock.now() < deadline) {
-    await deps.clock.sleep(deps.pollMs, deps.signal);
-  }
-}
-
-/**
- * Applies a hook Job; one whose template changed in Git is deleted and created anew (Argo CD's
- * BeforeHookCreation), since a Job's template is immutable and a changed hook must run again.
- */
-async function applyHook(
-  deps: PhaseDeps,
-  hook: DesiredObject,
-  onApplied: OnApplied,
-): Promise<void> {
-  try {
-    onApplied(await applyObject(deps.applier, hook));
-    return;
-  } catch (err: unknown) {
-    if (!isGuardError(err, ErrorCodes.APPLY_IMMUTABLE_FIELD)) throw err;
-  }
-  await deps.applier.kube.delete(hook.ref, { propagationPolicy: "Background" });
-  await awaitGone(deps, hook);
-  onApplied(await applyObject(deps.applier, hook));
-}
-
-async function runHooks(
-  deps: PhaseDeps,
-  phase: Phase,
-  onApplied: OnApplied,
-): Promise<PhaseOutcome> {
-  const hooks = phase.batches.flat();
-  for (const hook of hooks) await applyHook(deps, hook, onApplied);
-  const results = await readHealth(
-    deps.read,
-    hooks.map((h) => h.ref),
-    deps.applier.concurrency,
-  );
-  const failed = results.find((r) => r.health.status === "Degraded");
-  if (failed !== undefined) {
-    const error = new GuardError(
-      ErrorCodes.APPLY_HOOK_FAILED,
-      `PreSync ${describeObject(failed.ref)} failed (${failed.health.message}); nothing else was applied. ` +
-        "Fix the hook in Git (a changed Job runs again) or delete the Job to retry it",
-    );
-    return { kind: "failed", reason: "PreSyncHookFailed", error };
-  }
-  const running = results.filter((r) => r.health.status !== "Healthy");
-  if (running.length === 0) return { kind: "complete" };
-  const names = running.map((r) => describeObject(r.ref)).join(", ");
-  return {
-    kind: "waiting",
-    reason: "PreSyncHookRunning",
-    message: `waiting for PreSync ${names} to complete`,
-  };
-}
-
 async function runPhase(
   deps: PhaseDeps,
   phase: Phase,
   followed: boolean,
   onApplied: OnApplied,
 ): Promise<PhaseOutcome> {
-  if (phase.kind === "presync") return runHooks(deps, phase, onApplied);
+  if (phase.kind === "presync" || phase.kind === "postsync") {
+    const hookPhase = phase.kind === "presync" ? "PreSync" : "PostSync";
+    return runHooks(deps, hookPhase, phase.batches.flat(), onApplied);
+  }
   await applyBatches(deps.applier, phase.batches, onApplied);
   const objects = phase.batches.flat();
   if (phase.kind === "definitions") return awaitDefinitions(deps, objects);
-  // A wave starts once the wave before it is healthy (Argo CD's rule); the last needs no wait.
-  if (phase.kind !== "wave" || !followed) return { kind: "complete" };
+  // A wave starts once the wave before it is healthy (Argo CD's rule), and PostSync hooks once
+  // everything is; the last phase needs no wait.
+  if (!followed) return { kind: "complete" };
   const summary = await health(deps, objects);
   if (summary.status === "Healthy") return { kind: "complete" };
-  return {
-    kind: "waiting",
-    reason: "WaitingForWave",
-    message: `wave ${phase.wave}: ${summary.message}`,
-  };
+  const where = phase.kind === "wave" ? `wave ${phase.wave}` : "admission configuration";
+  return { kind: "waiting", reason: "WaitingForWave", message: `${where}: ${summary.message}` };
 }
 
 /** Runs the phases in order until one is not complete. Apply errors are thrown (see applyBatches). */

@@ -4,9 +4,11 @@ import { locate } from "../render/manifests.js";
 import {
   ARGO_SYNC_WAVE_ANNOTATION,
   HOOK_ANNOTATION,
+  POSTSYNC_HOOK,
   PRESYNC_HOOK,
   SYNC_WAVE_ANNOTATION,
 } from "../names.js";
+import { deletePolicies, type HookPhase } from "./hook-policy.js";
 
 /**
  * The order of a sync, as a pure function of the desired objects:
@@ -15,11 +17,12 @@ import {
  * 2. PreSync hooks: Jobs that must complete before the rest (schema migrations), by wave;
  * 3. waves in ascending order (gitops-guard.io/sync-wave, else Argo CD's sync-wave, else 0);
  *    a wave starts once the one before is healthy;
- * 4. last: admission webhooks and policies, so they never block the objects of their own sync.
+ * 4. last: admission webhooks and policies, so they never block the objects of their own sync;
+ * 5. PostSync hooks, by wave, once everything before is healthy.
  * Inside a phase, objects go in kind order (Argo CD's list); objects of one kind rank are
  * independent and may be applied together.
  */
-export type PhaseKind = "definitions" | "presync" | "wave" | "last";
+export type PhaseKind = "definitions" | "presync" | "wave" | "last" | "postsync";
 
 export interface Phase {
   readonly kind: PhaseKind;
@@ -112,20 +115,22 @@ export function waveOf(obj: DesiredObject): number {
 }
 
 /**
- * True for a PreSync hook: usually a Job, and whatever it needs first (a ServiceAccount, a
- * ConfigMap), as Helm's pre-install hooks come. Any other value is an error.
+ * The hook phase of an object, or undefined for an ordinary one: usually a Job, and whatever it
+ * needs first (a ServiceAccount, a ConfigMap), as Helm's hooks come. Any other value, or a delete
+ * policy that is not one of Argo CD's three, is an error naming the file.
  */
-export function isPreSyncHook(obj: DesiredObject): boolean {
+export function hookOf(obj: DesiredObject): HookPhase | undefined {
   const hook = annotation(obj, HOOK_ANNOTATION);
-  if (hook === undefined) return false;
-  if (hook !== PRESYNC_HOOK) {
+  if (hook === undefined) return undefined;
+  if (hook !== PRESYNC_HOOK && hook !== POSTSYNC_HOOK) {
     throw new GuardError(
       ErrorCodes.RENDER_OBJECT_INVALID,
       `${locate(obj)}: ${HOOK_ANNOTATION}=${hook} on ${obj.ref.kind} ${obj.ref.name}: ` +
-        `only ${PRESYNC_HOOK} is supported`,
+        `only ${PRESYNC_HOOK} and ${POSTSYNC_HOOK} are supported`,
     );
   }
-  return true;
+  deletePolicies(obj);
+  return hook;
 }
 
 function byKindThenName(a: DesiredObject, b: DesiredObject): number {
@@ -154,7 +159,8 @@ export function batches(objects: readonly DesiredObject[]): DesiredObject[][] {
 
 function phaseKindOf(obj: DesiredObject): PhaseKind {
   if (DEFINITION_KINDS.has(obj.ref.kind)) return "definitions";
-  if (isPreSyncHook(obj)) return "presync";
+  const hook = hookOf(obj);
+  if (hook !== undefined) return hook === PRESYNC_HOOK ? "presync" : "postsync";
   return LAST_KINDS.has(obj.ref.kind) ? "last" : "wave";
 }
 
@@ -162,14 +168,20 @@ export function planPhases(objects: readonly DesiredObject[]): Phase[] {
   const groups = new Map<string, { kind: PhaseKind; wave: number; objects: DesiredObject[] }>();
   for (const obj of objects) {
     const kind = phaseKindOf(obj);
-    // PreSync hooks run in waves of their own too (Helm's hook-weight), each waited for.
-    const wave = kind === "wave" || kind === "presync" ? waveOf(obj) : 0;
+    // Hooks run in waves of their own too (Helm's hook-weight), each waited for.
+    const wave = kind === "wave" || kind === "presync" || kind === "postsync" ? waveOf(obj) : 0;
     const id = `${kind}:${wave}`;
     const group = groups.get(id) ?? { kind, wave, objects: [] };
     group.objects.push(obj);
     groups.set(id, group);
   }
-  const order: Record<PhaseKind, number> = { definitions: 0, presync: 1, wave: 2, last: 3 };
+  const order: Record<PhaseKind, number> = {
+    definitions: 0,
+    presync: 1,
+    wave: 2,
+    last: 3,
+    postsync: 4,
+  };
   return [...groups.values()]
     .sort((a, b) => order[a.kind] - order[b.kind] || a.wave - b.wave)
     .map((g) => ({ kind: g.kind, wave: g.wave, batches: batches(g.objects) }));

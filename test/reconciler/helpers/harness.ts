@@ -122,6 +122,32 @@ export async function requestSync(namespace: string, name: string): Promise<void
   );
 }
 
+/** Reconciles of a GitSync finished so far (the reconciler's own duration histogram). */
+export async function reconcilesOf(
+  harness: Harness,
+  namespace: string,
+  name: string,
+): Promise<number> {
+  const text = await harness.metrics.text();
+  const line = new RegExp(
+    `gitops_guard_gitsync_reconcile_duration_seconds_count\\{namespace="${namespace}",name="${name}"\\} (\\d+)`,
+  ).exec(text);
+  return Number(line?.[1] ?? "0");
+}
+
+/**
+ * Asks for a sync and waits until a reconcile finished after the ask: what it did not do is then
+ * proven not done (a later event), not waited for.
+ */
+export async function syncOnce(harness: Harness, namespace: string, name: string): Promise<void> {
+  const before = await reconcilesOf(harness, namespace, name);
+  await requestSync(namespace, name);
+  await eventually(
+    `a reconcile of ${namespace}/${name} after the request`,
+    async () => (await reconcilesOf(harness, namespace, name)) > before,
+  );
+}
+
 export async function readGitSync(namespace: string, name: string): Promise<GitSyncObject> {
   const obj = await clientAs("admin").get<GitSyncObject>({ ...GITSYNC, namespace, name });
   if (obj === undefined) throw new Error(`GitSync ${namespace}/${name} not found`);

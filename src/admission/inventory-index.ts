@@ -41,14 +41,17 @@ interface Source {
 function sourceOf(gitSync: KubeObject): Source | undefined {
   const spec = record(gitSync["spec"]);
   const status = record(gitSync["status"]);
-  const url = text(spec["url"]);
+  // A chart alone (spec.helm.chart, no spec.url) is guarded too: its source is the chart.
+  const chart = record(record(spec["helm"])["chart"]);
+  const url = text(spec["url"]) ?? text(chart["repoURL"]);
   const name = gitSync.metadata.name;
   if (url === undefined || name === undefined) return undefined;
   const revision = text(status["lastAppliedRevision"]);
   return {
     gitSync: { namespace: gitSync.metadata.namespace ?? "", name },
     url,
-    path: text(spec["path"]) ?? ".",
+    path:
+      text(spec["url"]) === undefined ? (text(chart["name"]) ?? ".") : (text(spec["path"]) ?? "."),
     ...(revision === undefined ? {} : { revision: commitOf(revision) }),
   };
 }

@@ -20,7 +20,8 @@ export interface DependencyRef {
 
 /** A GitSync's spec with every default filled in: the input of one sync. */
 export interface GitSyncSpec {
-  readonly url: string;
+  /** Absent only with spec.helm.chart: the chart alone, with no Git repository. */
+  readonly url?: string;
   readonly ref: GitRef;
   readonly path: string;
   readonly intervalMs: number;
@@ -123,9 +124,10 @@ export function parseGitSyncSpec(obj: GitSyncObject): GitSyncSpec {
   const spec = record(obj.spec);
   const namespace = obj.metadata.namespace ?? "";
   const url = text(spec["url"]);
-  if (url === undefined) throw new TerminalError("spec.url is required");
+  const helm = helmOf(spec);
+  checkSource(url, helm);
   // The CRD's pattern says the same; checked again because git would run ext:: URLs as commands.
-  if (!ALLOWED_URL.test(url)) {
+  if (url !== undefined && !ALLOWED_URL.test(url)) {
     throw new TerminalError(
       `spec.url ${JSON.stringify(url)} must be https://, http://, ssh://, file:// or user@host:path`,
       { code: ErrorCodes.GIT_URL_INVALID },
@@ -138,7 +140,7 @@ export function parseGitSyncSpec(obj: GitSyncObject): GitSyncSpec {
   }
   const maxPercent = record(spec["pruneGuard"])["maxPercent"];
   return {
-    url,
+    ...optional("url", url),
     ref: parseRef(spec["ref"]),
     path: text(spec["path"]) ?? ".",
     intervalMs,
@@ -155,8 +157,21 @@ export function parseGitSyncSpec(obj: GitSyncObject): GitSyncSpec {
     ),
     dependsOn: parseDependsOn(spec["dependsOn"], namespace),
     ...tenancyOf(spec),
-    ...helmOf(spec),
+    ...helm,
   };
+}
+
+/** A Git repository, or a chart from a chart repository without one (then no valueFiles). */
+function checkSource(url: string | undefined, { helm }: Pick<GitSyncSpec, "helm">): void {
+  if (url !== undefined) return;
+  if (helm?.chart === undefined) {
+    throw new TerminalError("spec.url is required unless spec.helm.chart names the chart");
+  }
+  if (helm.valueFiles.length > 0) {
+    throw new TerminalError(
+      "spec.helm.valueFiles are read from spec.url's repository: set spec.url, or use values or valuesFrom",
+    );
+  }
 }
 
 function tenancyOf(

@@ -213,6 +213,15 @@ async function sync(
   return requeueAfter(nextDelay(result.kind, next, spec.intervalMs, ctx.timing));
 }
 
+/** Why spec.url may not be read: a file:// URL reads the controller's own disk. */
+function fileUrlRefusal(spec: GitSyncSpec, allowed: boolean): string | undefined {
+  if (spec.url === undefined || !isFileUrl(spec.url) || allowed) return undefined;
+  return (
+    `spec.url ${spec.url} reads the controller's own disk: file:// repositories are refused ` +
+    "unless the controller runs with --allow-file-urls (tests and demos only)"
+  );
+}
+
 async function reconcileTarget(
   ctx: ReconcileContext,
   target: Target,
@@ -227,11 +236,9 @@ async function reconcileTarget(
     await failSpec(ctx, target, "InvalidSpec", err.message);
     return done();
   }
-  if (isFileUrl(spec.url) && !ctx.allowFileUrls) {
-    const message =
-      `spec.url ${spec.url} reads the controller's own disk: file:// repositories are refused ` +
-      "unless the controller runs with --allow-file-urls (tests and demos only)";
-    await failSpec(ctx, target, "FileURLNotAllowed", message);
+  const refusal = fileUrlRefusal(spec, ctx.allowFileUrls);
+  if (refusal !== undefined) {
+    await failSpec(ctx, target, "FileURLNotAllowed", refusal);
     return done();
   }
   if (spec.suspend) return done();

@@ -12,12 +12,7 @@ import { resolveScopes } from "./apply/scopes.js";
 import type { CachedReader, LastApply } from "./apply/unchanged.js";
 import { isEphemeralHook, releaseOf, withRelease } from "./apply/hook-policy.js";
 import { buildDesired, desiredKey, inventoryEntryOf, type DesiredObject } from "./desired.js";
-import {
-  formatRevision,
-  type GitSyncSpec,
-  type HelmReleaseStatus,
-  type InventoryEntry,
-} from "./gitsync.js";
+import { type GitSyncSpec, type HelmReleaseStatus, type InventoryEntry } from "./gitsync.js";
 import { summarizeHealth, type HealthSummary } from "./health/aggregate.js";
 import type { OwnershipConflict } from "./ownership.js";
 import { readHealth, type LiveReader } from "./health/read.js";
@@ -30,7 +25,8 @@ import type { HelmSettings } from "./helm/template.js";
 import { renderSource } from "./render/render.js";
 import { sopsFor } from "./render/sops-keys.js";
 import type { SopsKmsSettings } from "./render/sops.js";
-import { fetchGitSource, type GitSettings } from "./source/source.js";
+import { checkout, revisionOf } from "./source/checkout.js";
+import type { GitSettings } from "./source/source.js";
 
 /** Everything a sync needs from the component, fixed for its lifetime. */
 export interface SyncEnvironment {
@@ -160,9 +156,8 @@ export async function fetchAndRender(
 ): Promise<Rendered> {
   if (req.rendered !== undefined) return req.rendered;
   const source = await stage("source", () =>
-    fetchGitSource({ kube: env.kube, settings: env.git, ...req }),
+    checkout({ kube: env.kube, settings: env.git, scratchDir: env.scratchDir, ...req }),
   );
-  const fetched = { commit: source.commit, revision: formatRevision(req.spec.ref, source.commit) };
   let helm: HelmReleaseStatus | undefined;
   const desired = await stage("render", async () => {
     const sops = await sopsFor(env, req);
@@ -172,7 +167,7 @@ export async function fetchAndRender(
       kustomize: { ...env.kustomize, signal: req.signal },
       scratchDir: env.scratchDir,
       ...(sops === undefined ? {} : { sops }),
-      helm: helmContext(env, req, source.commit),
+      helm: helmContext(env, req, source.commit ?? ""),
       onHelm: (release) => (helm = release),
     }).finally(() => sops?.close());
     const scopes = await resolveScopes(env.kube, items);
@@ -183,7 +178,8 @@ export async function fetchAndRender(
       scopes,
       ...(target === undefined ? {} : { targetNamespace: target }),
     });
-  });
+  }).finally(() => source.close());
+  const fetched = revisionOf(req.spec.ref, source.commit, helm);
   return { fetched: helm === undefined ? fetched : { ...fetched, helm }, desired };
 }
 

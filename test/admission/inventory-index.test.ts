@@ -18,6 +18,20 @@ function gitSync(
 }
 
 describe("buildLocator", () => {
+  it("locates the objects of a chart that stands alone (no spec.url) at its chart repository", () => {
+    const cm = { apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "settings" };
+    const chart = gitSync(
+      "chart",
+      { helm: { chart: { repoURL: "https://charts.example", name: "web", version: "1.2.3" } } },
+      { inventory: [cm] },
+    );
+    expect(buildLocator([chart])(cm)).toEqual({
+      gitSync: { namespace: "apps", name: "chart" },
+      url: "https://charts.example",
+      path: "web",
+    });
+  });
+
   const web = { apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "web" };
   const shop = gitSync(
     "shop",

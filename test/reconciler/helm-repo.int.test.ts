@@ -95,6 +95,29 @@ describe("a chart from a chart repository", () => {
     expect((await configMapData(ns, "app-info"))?.["chart"]).toBe("1.2.0");
   });
 
+  it("applies a chart alone, without a Git repository: its revision is the version and digest", async () => {
+    const ns = await testNamespace("helm-nogit");
+    const repo = await chartRepo();
+    repo.publish("app", "1.0.0", INFO_TEMPLATE);
+    await credentials(ns, repo);
+    await putGitSync(ns, "app", {
+      helm: {
+        chart: { repoURL: repo.url, name: "app", version: "1.0.0", secretRef: { name: "charts" } },
+        values: { greeting: "inline" },
+      },
+    });
+    const applied = await waitForGitSync(
+      ns,
+      "app",
+      "Ready",
+      (o) => condition(o, "Ready")?.status === "True",
+    );
+    expect(await configMapData(ns, "app-info")).toEqual({ chart: "1.0.0", greeting: "inline" });
+    const digest = applied.status?.helm?.digest ?? "";
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(applied.status?.lastAppliedRevision).toBe(`1.0.0@${digest}`);
+  });
+
   it("upgrades to a new version: its pre-upgrade hook runs first, what it dropped is pruned", async () => {
     const ns = await testNamespace("helm-upgrade");
     const repo = await chartRepo();

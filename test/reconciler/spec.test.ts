@@ -82,7 +82,14 @@ describe("GitSync spec", () => {
   });
 
   it("refuses what no retry can fix, with TerminalError naming the field", () => {
-    expect(() => parseGitSyncSpec(gs({}))).toThrow(new TerminalError("spec.url is required"));
+    expect(() => parseGitSyncSpec(gs({}))).toThrow(
+      new TerminalError("spec.url is required unless spec.helm.chart names the chart"),
+    );
+    const chart = { repoURL: "https://charts.example", name: "web", version: "1.2.3" };
+    expect(parseGitSyncSpec(gs({ helm: { chart } })).url).toBeUndefined();
+    expect(() => parseGitSyncSpec(gs({ helm: { chart, valueFiles: ["prod.yaml"] } }))).toThrow(
+      /spec.helm.valueFiles are read from spec.url's repository/,
+    );
     expect(() =>
       parseGitSyncSpec(gs({ url: "https://h/r", ref: { branch: "a", tag: "b" } })),
     ).toThrow("spec.ref sets branch and tag: set only one");

@@ -51,7 +51,7 @@ function refFollows(ref: GitRef, push: Extract<PushEvent, { kind: "push" }>): bo
 }
 
 export interface PushTarget {
-  readonly url: string;
+  readonly url?: string;
   readonly ref: GitRef;
 }
 
@@ -59,6 +59,7 @@ export function followsPush(
   target: PushTarget,
   push: Extract<PushEvent, { kind: "push" }>,
 ): boolean {
+  if (target.url === undefined) return false; // a chart alone: no repository to push to
   const key = repositoryKey(target.url);
   return push.repositories.some((r) => repositoryKey(r) === key) && refFollows(target.ref, push);
 }

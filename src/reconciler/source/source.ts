@@ -28,7 +28,8 @@ export interface SourceRequest {
   readonly settings: GitSettings;
   readonly namespace: string;
   readonly name: string;
-  readonly spec: GitSyncSpec;
+  /** A GitSync with a Git repository (spec.url set). */
+  readonly spec: GitSyncSpec & { readonly url: string };
   readonly signal: AbortSignal;
 }
 

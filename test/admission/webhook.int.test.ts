@@ -247,6 +247,8 @@ describe("admission webhook on the real API server", () => {
       metadata: { name: "shop", namespace: ns },
       spec: { url: "https://git.example/shop.git", path: "apps/web" },
     });
+    // The status the reconciler would write: this test runs the webhook alone, so it stands in
+    // for the reconciler (not for a Kubernetes controller), to fix the revision it names.
     await admin.patchStatus(gitSync, {
       lastAppliedRevision: "main@sha1:4f1c2a9e0b7d4f1c2a9e0b7d4f1c2a9e0b7d4f1c",
       inventory: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" }],

@@ -40,6 +40,8 @@ describe("auditor: deletions and policy changes against the real API server", ()
     // GitSync's inventory. Nobody can tell the auditor who deleted it (no audit webhook here).
     const prunedAt = performance.now();
     await reconciler.delete(ref(ns, "old"), { propagationPolicy: "Background" });
+    // The status write stands in for our reconciler (this test runs the auditor alone), so the
+    // prune happens at a moment the test chooses.
     await admin.patchStatus(
       { apiVersion: "gitops-guard.io/v1alpha1", kind: "GitSync", namespace: ns, name: "app" },
       {

@@ -75,6 +75,7 @@ describe("auditor: changes made while it was not running", () => {
     await reconciler.apply(ownedConfigMap(ns, "git", "warn"), { fieldManager: FIELD_MANAGER });
     // A prune: the object left Git, so the reconciler deletes it and drops it from the inventory.
     await reconciler.delete(ref(ns, "pruned"));
+    // Stands in for our reconciler's status write: the auditor is tested alone, while stopped.
     await admin.patchStatus(
       { apiVersion: "gitops-guard.io/v1alpha1", kind: "GitSync", namespace: ns, name: "app" },
       {

@@ -57,6 +57,7 @@ async function check(info: ControlPlaneInfo): Promise<void> {
   const version = await kubectl(bin, info.kubeconfigs.admin, ["get", "--raw", "/version"]);
   process.stdout.write(`${JSON.stringify(JSON.parse(version), null, 2)}\n`);
   process.stdout.write(`control plane ready in ${info.startMs} ms at ${info.apiServerUrl}\n`);
+  process.stdout.write(`Pods run on fake Nodes (kube-scheduler, kwok): ${info.nodes.join(", ")}\n`);
   await kubectl(bin, info.kubeconfigs.admin, ["create", "namespace", "envtest-check"]);
   for (const identity of IDENTITIES) {
     process.stdout.write(`${await checkIdentity(info, identity)}\n`);
@@ -69,7 +70,7 @@ async function main(command: string | undefined): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const cp = await startControlPlane({ keepDir: command === "start" });
+  const cp = await startControlPlane({ keepDir: command === "start", workloads: true });
   const stopAndExit = (code: number): void => {
     void cp.stop().finally(() => process.exit(code));
   };

@@ -13,6 +13,7 @@ import {
   type CertPair,
 } from "./pki.js";
 import { freePort, startProcess, waitFor, type ManagedProcess } from "./processes.js";
+import { startWorkloads } from "./workloads.js";
 
 export const IDENTITIES = ["admin", "reconciler", "secrets", "alice", "bob"] as const;
 export type IdentityName = (typeof IDENTITIES)[number];
@@ -28,6 +29,8 @@ export interface ControlPlaneInfo {
   readonly caCert: string;
   readonly caKey: string;
   readonly kubeconfigs: Readonly<Record<IdentityName, string>>;
+  /** The fake Nodes Pods run on (test/envtest/workloads.ts); empty without workloads. */
+  readonly nodes: readonly string[];
   readonly startMs: number;
 }
 
@@ -189,7 +192,7 @@ export async function startApiServer(opts: {
 
 // Only what gitops-guard's tests rely on, to spare the two cores: namespaces and garbage
 // collection clean up, service accounts and tokens work, the aggregated edit/view roles fill,
-// and workloads get ReplicaSets and Pods objects.
+// workloads get ReplicaSets and Pods, and the fake Nodes lose the not-ready taint once Ready.
 const CONTROLLERS = [
   "namespace-controller",
   "garbage-collector-controller",
@@ -203,6 +206,7 @@ const CONTROLLERS = [
   "daemonset-controller",
   "job-controller",
   "cronjob-controller",
+  "node-lifecycle-controller",
 ];
 
 function startControllerManager(bin: Binaries, dir: string, files: Pki["files"]): ManagedProcess {
@@ -220,13 +224,21 @@ function startControllerManager(bin: Binaries, dir: string, files: Pki["files"])
       `--root-ca-file=${files.caCert}`,
       "--use-service-account-credentials=true",
       "--concurrent-gc-syncs=5",
+      // Above the default 20/30 per controller, so that a thousand Pods are created in seconds.
+      "--kube-api-qps=200",
+      "--kube-api-burst=400",
       "--v=0",
     ],
   });
 }
 
-/** Starts etcd, kube-apiserver and kube-controller-manager on loopback and bootstraps identities. */
-export async function startControlPlane(opts: { keepDir?: boolean } = {}): Promise<ControlPlane> {
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager on loopback and bootstraps identities;
+ * with workloads, also kube-scheduler and kwok with fake Nodes, so that Pods run.
+ */
+export async function startControlPlane(
+  opts: { keepDir?: boolean; workloads?: boolean } = {},
+): Promise<ControlPlane> {
   const started = performance.now();
   const bin = ensureBinaries();
   const dir = mkdtempSync(join(tmpdir(), "gitops-guard-envtest-"));
@@ -260,6 +272,8 @@ export async function startControlPlane(opts: { keepDir?: boolean } = {}): Promi
     );
     procs.push(startControllerManager(bin, dir, pki.files));
     const kubeconfigs = await bootstrap({ bin, dir, apiServerUrl, ca: pki.ca, admin });
+    const workloads = { bin, dir, apiServerUrl, ca: pki.ca, admin: kubeconfigs.admin, procs };
+    const nodes = opts.workloads === true ? await startWorkloads(workloads) : [];
     const info: ControlPlaneInfo = {
       dir,
       binDir: bin.dir,
@@ -270,6 +284,7 @@ export async function startControlPlane(opts: { keepDir?: boolean } = {}): Promi
       caCert: pki.ca.cert,
       caKey: pki.ca.key,
       kubeconfigs,
+      nodes,
       startMs: Math.round(performance.now() - started),
     };
     return { info, stop };

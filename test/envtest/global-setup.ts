@@ -10,7 +10,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const cp = await startControlPlane();
+  const cp = await startControlPlane({ workloads: true });
   process.stdout.write(
     `envtest: control plane ready in ${cp.info.startMs} ms at ${cp.info.apiServerUrl}\n`,
   );

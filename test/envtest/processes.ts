@@ -88,13 +88,21 @@ export async function freePort(): Promise<number> {
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  opts: { timeoutMs: number; intervalMs?: number; process?: ManagedProcess; logFile?: string },
+  opts: {
+    timeoutMs: number;
+    intervalMs?: number;
+    /** Fail at once when this process (or one of these) exits. */
+    process?: ManagedProcess | readonly ManagedProcess[];
+    logFile?: string;
+  },
 ): Promise<void> {
   const deadline = performance.now() + opts.timeoutMs;
+  const watched = opts.process === undefined ? [] : [opts.process].flat();
   while (performance.now() < deadline) {
-    if (opts.process?.exited() === true) {
+    const dead = watched.find((p) => p.exited());
+    if (dead !== undefined) {
       throw new Error(
-        `envtest: ${opts.process.name} exited while waiting for ${what}; see ${opts.logFile ?? "its log"}`,
+        `envtest: ${dead.name} exited while waiting for ${what}; see ${opts.logFile ?? "its log"}`,
       );
     }
     if (await check().catch(() => false)) return;

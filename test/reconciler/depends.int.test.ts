@@ -11,7 +11,7 @@ import {
   waitForGitSync,
   type Harness,
 } from "./helpers/harness.js";
-import { configMap, deployment, yaml } from "./helpers/manifests.js";
+import { CRASHLOOP_IMAGE, configMap, deployment, yaml } from "./helpers/manifests.js";
 
 let harness: Harness;
 beforeAll(async () => {
@@ -26,12 +26,15 @@ describe("GitSync dependsOn and suspend", () => {
     const ns = await testNamespace("deps");
     const infra = await GitRepo.create();
     const apps = await GitRepo.create();
-    const i1 = await infra.commit("db", { "db.yaml": yaml(deployment("db", 1)) });
+    const i1 = await infra.commit("db", {
+      "db.yaml": yaml(deployment("db", 1, {}, CRASHLOOP_IMAGE)),
+    });
     const a1 = await apps.commit("app", { "app.yaml": yaml(configMap("app", { v: "1" })) });
     await putGitSync(ns, "infra", { url: infra.url });
     await putGitSync(ns, "apps", { url: apps.url, dependsOn: [{ name: "infra" }] });
 
-    // infra applies, but its Deployment never becomes Available (no kubelet): apps must wait.
+    // infra applies, but its Deployment never becomes Available (its image crashes on the fake
+    // Nodes): apps must wait.
     await waitForApplied(ns, "infra", i1);
     // First "not Ready" while infra's own sync finishes, then "not Healthy" for as long as its
     // Deployment is unavailable: wait for the second, which is the state this test is about.
@@ -48,7 +51,9 @@ describe("GitSync dependsOn and suspend", () => {
       false,
     );
 
-    const i2 = await infra.commit("scale to zero", { "db.yaml": yaml(deployment("db", 0)) });
+    const i2 = await infra.commit("scale to zero", {
+      "db.yaml": yaml(deployment("db", 0, {}, CRASHLOOP_IMAGE)),
+    });
     await requestSync(ns, "infra");
     await waitForApplied(ns, "infra", i2);
     await waitForApplied(ns, "apps", a1);

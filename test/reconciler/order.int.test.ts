@@ -14,7 +14,7 @@ import {
   type Harness,
   waitForReadyReason,
 } from "./helpers/harness.js";
-import { configMap, deployment, yaml } from "./helpers/manifests.js";
+import { CRASHLOOP_IMAGE, configMap, deployment, yaml } from "./helpers/manifests.js";
 
 let harness: Harness;
 beforeAll(async () => {
@@ -104,9 +104,10 @@ describe("GitSync apply order and health", () => {
   it("starts wave 1 only once wave 0 is healthy (a Deployment the controllers report Available)", async () => {
     const ns = await testNamespace("waves");
     const repo = await GitRepo.create();
-    // No kubelet runs here, so a Deployment with one replica never becomes Available.
+    // Its image crashes on the fake Nodes, so a Deployment with one replica never becomes
+    // Available.
     await repo.commit("waves", {
-      "db.yaml": yaml(deployment("db", 1, { "gitops-guard.io/sync-wave": "0" })),
+      "db.yaml": yaml(deployment("db", 1, { "gitops-guard.io/sync-wave": "0" }, CRASHLOOP_IMAGE)),
       "app.yaml": yaml(
         configMap(
           "app-config",
@@ -130,7 +131,7 @@ describe("GitSync apply order and health", () => {
 
     // Zero replicas: the deployment controller reports it complete, so wave 1 goes ahead.
     const c2 = await repo.commit("scale to zero", {
-      "db.yaml": yaml(deployment("db", 0, { "gitops-guard.io/sync-wave": "0" })),
+      "db.yaml": yaml(deployment("db", 0, { "gitops-guard.io/sync-wave": "0" }, CRASHLOOP_IMAGE)),
     });
     await requestSync(ns, "waves");
     await waitForApplied(ns, "waves", c2);

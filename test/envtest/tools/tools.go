@@ -1,12 +1,14 @@
 //go:build tools
 
-// Package tools records the main packages built by test/envtest/build.sh so that
-// `go mod tidy` keeps their dependencies in go.sum.
+// Package tools records the main packages built by test/envtest/build.sh (and kube-scheduler,
+// built by test/envtest/build-workloads.sh) so that `go mod tidy` keeps their dependencies in
+// go.sum.
 package tools
 
 import (
 	_ "go.etcd.io/etcd/server/v3"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )

@@ -1,5 +1,6 @@
-// `npm run demo`: gitops-guard on a real local control plane (kube-apiserver, etcd and
-// kube-controller-manager built from source by test/envtest), narrated step by step against the
+// `npm run demo`: gitops-guard on a real local control plane (kube-apiserver, etcd,
+// kube-controller-manager, kube-scheduler and kwok's fake Nodes, built from source by
+// test/envtest), narrated step by step against the
 // example repository in examples/. `npm run demo -- --keep` leaves everything running.
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -24,9 +25,10 @@ import {
 } from "./steps-guard.js";
 import { demoAgeKey, sealCommitMaterialise, sopsDecrypted } from "./steps-secrets.js";
 import { chartFromGit } from "./steps-chart.js";
+import { badRolloutReverted, podsRun } from "./steps-rollout.js";
 import { ensureGoTool } from "../tools/go-tools.js";
 
-const STEPS = 13;
+const STEPS = 15;
 const keep = process.argv.includes("--keep");
 const out = narrator(STEPS, (text) => process.stdout.write(text));
 const started = performance.now();
@@ -34,7 +36,7 @@ const started = performance.now();
 out.step(
   "Starting a real control plane on loopback (the first run builds it from source: minutes)",
 );
-const cp = await startControlPlane();
+const cp = await startControlPlane({ workloads: true });
 const stateDir = mkdtempSync(join(tmpdir(), "gg-demo-state-"));
 const repo = exampleRepo();
 const sink = await startAlertSink();
@@ -74,6 +76,7 @@ try {
   out.say(`the journal API answers a token RBAC lets read it: ${reader} (security-team)`);
   const guard = { info: cp.info, admin, opsUrl, reader, repoDir: repo.dir, sink, out };
   await firstSync(guard, demoAgeKey());
+  await podsRun({ admin, repo, out });
   await sopsDecrypted({ admin, opsUrl, repo, out });
   await aliceDenied(guard);
   await bobBreaksGlass(guard);
@@ -81,6 +84,7 @@ try {
   await expiresAndHeals(guard);
   await sealCommitMaterialise({ admin, opsUrl, repo, out });
   await chartFromGit({ admin, repoDir: repo.dir, out });
+  await badRolloutReverted({ admin, repo, out }, repo.dir);
 
   out.step("The whole journal, and audit verify recomputing its hash chain");
   const journal = await cli(["audit", "list", "--server", opsUrl, "--kubeconfig", reader]);

@@ -21,6 +21,8 @@ export interface ExampleRepo {
   readonly dir: string;
   /** Writes a file, commits it, and returns the new commit's short hash. */
   commit(path: string, text: string, message: string): string;
+  /** `git revert --no-edit HEAD`; returns the new commit's short hash. */
+  revertHead(): string;
 }
 
 export function exampleRepo(): ExampleRepo {
@@ -43,6 +45,10 @@ export function exampleRepo(): ExampleRepo {
       writeFileSync(join(dir, path), text);
       git("add", path);
       git("commit", "-q", "-m", message);
+      return git("rev-parse", "--short", "HEAD");
+    },
+    revertHead() {
+      git("revert", "--no-edit", "HEAD");
       return git("rev-parse", "--short", "HEAD");
     },
   };

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The gitops-guard executable: the one place that hands the process's environment, host
-// name and standard streams to the CLI.
-import { constants, hostname } from "node:os";
+// name and standard streams to the CLI. It imports only what it needs before the CLI itself.
+import module from "node:module";
+import { constants, homedir, hostname } from "node:os";
+import { compileCacheDirectory } from "./compile-cache.js";
 import { nodeTooOld } from "./node-version.js";
 
 /**
@@ -24,6 +26,11 @@ endQuietlyOnBrokenPipe(process.stderr);
 
 const tooOld = nodeTooOld(process.version);
 if (tooOld === undefined) {
+  // Before the CLI is imported, since the cache serves only modules loaded after this call: V8
+  // then reuses the code it compiled for them on an earlier run (docs/benchmarks.md, "CLI
+  // start-up"). A folder Node cannot use leaves the cache off and the run unchanged.
+  const cacheDir = compileCacheDirectory(process.env, process.platform, homedir());
+  if (cacheDir !== undefined) module.enableCompileCache(cacheDir);
   // Imported only now: on an older Node the CLI would fail later with a TypeError, not this.
   const { runCli } = await import("./run-cli.js");
   process.exitCode = await runCli(process.argv, {

@@ -109,7 +109,8 @@ async function childOf(watchdog: ManagedProcess): Promise<number> {
   return pid;
 }
 
-async function managed(
+/** The controller under a watchdog: its own pid, CPU time and a stop that reaches it first. */
+export async function managed(
   proc: ManagedProcess,
   url: string,
   logFile: string,
@@ -262,18 +263,23 @@ function newest(dir: string, ext: string): number {
 }
 
 /**
- * Runs `npm run build` when dist/ is missing or older than a source file, and returns the
- * CLI's path. Call it once, before measuring: the other runs must not wait for a build.
+ * Runs `npm run build` when dist/ is missing or older than a source file or the bundle script,
+ * and returns the CLI's path. Call it once, before measuring: the other runs must not wait for
+ * a build.
  */
 export function ensureBuilt(): string {
   const bin = join(repoRoot, "dist/cli/bin.js");
   const built = existsSync(bin) ? newest(join(repoRoot, "dist"), ".js") : 0;
-  if (built > 0 && newest(join(repoRoot, "src"), ".ts") <= built) return bin;
+  const sources = Math.max(
+    newest(join(repoRoot, "src"), ".ts"),
+    newest(join(repoRoot, "scripts"), ".mjs"),
+  );
+  if (built > 0 && sources <= built) return bin;
   process.stdout.write("building dist/ (npm run build)\n");
   try {
     execFileSync("npm", ["run", "build", "--silent"], { cwd: repoRoot, stdio: "inherit" });
   } catch (err: unknown) {
-    // Another change may be mid-edit; tsc still emits, so go on with what dist/ holds.
+    // Another change may be mid-edit; dist/ is bundled before tsc type-checks, so go on with it.
     if (!existsSync(bin)) throw err;
     process.stdout.write("npm run build reported errors; using dist/ as emitted\n");
   }

@@ -1,34 +1,22 @@
 // Sealing: unseal and seal rates against the raw node:crypto RSA-4096 operations measured in
 // the same run (the keyring's key selection and the AES part must cost little: goal unseal /
 // raw decrypt >= 0.8), and `gitops-guard seal` wall time against `kubeseal` wall time on the
-// same input (goal <= 1.5), medians of 21 runs each. The CLI runs as built JavaScript, as it
-// ships: the sources are transpiled into a temporary folder first.
+// same input (goal <= 1.5), medians of 21 runs each. The CLI runs as it ships: dist/ as
+// `npm run build` bundles it (built first when stale). cli-startup.bench.ts has its start-up.
 import { spawnSync } from "node:child_process";
 import { constants, privateDecrypt, publicEncrypt, randomBytes } from "node:crypto";
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import { join } from "node:path";
 import { Keyring } from "../../src/crypto/sealing/keyring.js";
 import { generateSealingKey, type GeneratedKey } from "../../src/crypto/sealing/keygen.js";
 import { readSecret, sealSecret } from "../../src/crypto/sealing/seal.js";
 import type { SealedSecret } from "../../src/crypto/sealing/sealed-secret.js";
 import { unsealSealedSecret } from "../../src/crypto/sealing/unseal.js";
 import { ensureGoTool } from "../tools/go-tools.js";
+import { ensureBuilt } from "./bitnami-controller.js";
 import { fmt, median, ratioLine } from "./stats.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OPS = 200;
 const ROUNDS = 5;
 const CLI_RUNS = 21;
@@ -149,32 +137,6 @@ async function rates(): Promise<void> {
   );
 }
 
-/** The sources as JavaScript, one file per module as tsc emits them, in a temporary folder. */
-function transpile(into: string): string {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((f) => {
-      const path = join(dir, f);
-      return statSync(path).isDirectory() ? walk(path) : path.endsWith(".ts") ? [path] : [];
-    });
-  const src = join(ROOT, "src");
-  for (const file of walk(src)) {
-    const js = ts.transpileModule(readFileSync(file, "utf8"), {
-      compilerOptions: {
-        module: ts.ModuleKind.ESNext,
-        target: ts.ScriptTarget.ES2023,
-        verbatimModuleSyntax: true,
-      },
-      fileName: file,
-    }).outputText;
-    const out = join(into, "dist", relative(src, file)).replace(/\.ts$/, ".js");
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, js);
-  }
-  copyFileSync(join(ROOT, "package.json"), join(into, "package.json"));
-  symlinkSync(join(ROOT, "node_modules"), join(into, "node_modules"));
-  return join(into, "dist", "cli", "bin.js");
-}
-
 function wallMs(
   command: string,
   args: readonly string[],
@@ -193,9 +155,9 @@ function wallMs(
 
 async function cliWall(): Promise<void> {
   const kubeseal = ensureGoTool("kubeseal");
+  const bin = ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), "gg-bench-seal-"));
   try {
-    const bin = transpile(dir);
     const key = await generateSealingKey({ now: Date.now() - 60_000 });
     const cert = join(dir, "cert.pem");
     writeFileSync(cert, key.certificatePem);

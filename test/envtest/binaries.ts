@@ -21,9 +21,30 @@ function lastLines(script: string): string[] {
   return out.trim().split("\n");
 }
 
+/**
+ * The Kubernetes versions the tests run on: the current one, and the oldest the chart supports
+ * (`ENVTEST_KUBERNETES=1.30`, as CI's second run sets it).
+ */
+const VERSIONS: Readonly<Record<string, string>> = {
+  "1.35": "./build.sh",
+  "1.30": "./build-v1.30.sh",
+};
+
+/** The version test/envtest starts, from ENVTEST_KUBERNETES (default 1.35); unknown ones refused. */
+export function kubernetesVersion(): string {
+  const wanted = process.env["ENVTEST_KUBERNETES"] ?? "1.35";
+  if (VERSIONS[wanted] === undefined) {
+    throw new Error(
+      `envtest: ENVTEST_KUBERNETES=${wanted} is not built here; use ${Object.keys(VERSIONS).join(" or ")}`,
+    );
+  }
+  return wanted;
+}
+
 /** Builds (first time) or finds (cached) the pinned control-plane and workload binaries. */
 export function ensureBinaries(): Binaries {
-  const dir = lastLines("./build.sh").at(-1) ?? "";
+  const version = kubernetesVersion();
+  const dir = lastLines(VERSIONS[version] ?? "./build.sh").at(-1) ?? "";
   const workloads = lastLines("./build-workloads.sh");
   const find = (name: string): string => {
     const path = workloads.find((line) => basename(line) === name);
@@ -36,7 +57,8 @@ export function ensureBinaries(): Binaries {
     kubeApiserver: `${dir}/kube-apiserver`,
     kubeControllerManager: `${dir}/kube-controller-manager`,
     kubectl: `${dir}/kubectl`,
-    kubeScheduler: find("kube-scheduler"),
+    // The scheduler of the same Kubernetes as the API server (never newer than it).
+    kubeScheduler: version === "1.35" ? find("kube-scheduler") : `${dir}/kube-scheduler`,
     kwok: find("kwok"),
   };
 }

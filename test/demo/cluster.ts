@@ -81,3 +81,18 @@ export function describeSecret(data: Record<string, string>): string {
     .map(([k, v]) => `${k} (${String(Buffer.from(v, "base64").length)} bytes)`)
     .join(", ");
 }
+
+/** Asks the shop GitSync to sync now, as a push to /hooks/git does (a new requested-at). */
+export async function requestShopSync(admin: KubeClient): Promise<void> {
+  await admin.apply(
+    {
+      ...GIT_SYNC,
+      metadata: {
+        name: "shop",
+        namespace: SYSTEM_NS,
+        annotations: { "gitops-guard.io/requested-at": new Date().toISOString() },
+      },
+    },
+    { fieldManager: "demo" },
+  );
+}

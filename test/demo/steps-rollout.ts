@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeClient } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/objects.js";
-import { GIT_SYNC, readySync, SYSTEM_NS, type SyncStatus } from "./cluster.js";
+import { GIT_SYNC, readySync, requestShopSync, SYSTEM_NS, type SyncStatus } from "./cluster.js";
 import { until, type Narrator } from "./narrate.js";
 import type { ExampleRepo } from "./repo.js";
 
@@ -60,20 +60,6 @@ function describePods(pods: readonly Pod[]): string {
     .join("\n");
 }
 
-async function requestSync(admin: KubeClient): Promise<void> {
-  await admin.apply(
-    {
-      ...GIT_SYNC,
-      metadata: {
-        name: "shop",
-        namespace: SYSTEM_NS,
-        annotations: { "gitops-guard.io/requested-at": new Date().toISOString() },
-      },
-    },
-    { fieldManager: "demo" },
-  );
-}
-
 export async function podsRun(c: RolloutContext): Promise<void> {
   c.out.step("The shop's web Deployment runs: Pods scheduled onto kwok's fake Nodes");
   const pods = await until("2 web Pods Ready", () => readyPods(c.admin, "nginx:1.27", 2));
@@ -100,7 +86,7 @@ export async function badRolloutReverted(c: RolloutContext, repoDir: string): Pr
     `web: ${BAD_IMAGE}`,
   );
   c.out.say(`committed ${bad} (web: image ${BAD_IMAGE}, which crashes); asking for a sync`);
-  await requestSync(c.admin);
+  await requestShopSync(c.admin);
   const failed = await until(
     "the rollout's progress deadline",
     async () => {
@@ -116,7 +102,7 @@ export async function badRolloutReverted(c: RolloutContext, repoDir: string): Pr
   c.out.say("the old Pods keep serving meanwhile (the Deployment's rolling update stops there)");
   const revert = c.repo.revertHead();
   c.out.say(`$ git revert --no-edit HEAD  ->  ${revert}; asking for a sync`);
-  await requestSync(c.admin);
+  await requestShopSync(c.admin);
   await until("the revert applied", () => readySync(c.admin, revert));
   const pods = await until(
     "2 web Pods Ready again",

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { errorMessage } from "../../src/errors.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import { cli } from "./cli.js";
-import { describeSecret, GIT_SYNC, readySync, secret, secretData, SYSTEM_NS } from "./cluster.js";
+import { describeSecret, readySync, requestShopSync, secret, secretData } from "./cluster.js";
 import { until, type Narrator } from "./narrate.js";
 import { EXAMPLES, type ExampleRepo } from "./repo.js";
 
@@ -74,17 +74,7 @@ export async function sealCommitMaterialise(c: SecretsContext): Promise<void> {
     "shop: database credentials (sealed)",
   );
   c.out.say(`committed ${commit}; asking the GitSync to sync now (as a push to /hooks/git does)`);
-  await c.admin.apply(
-    {
-      ...GIT_SYNC,
-      metadata: {
-        name: "shop",
-        namespace: SYSTEM_NS,
-        annotations: { "gitops-guard.io/requested-at": new Date().toISOString() },
-      },
-    },
-    { fieldManager: "demo" },
-  );
+  await requestShopSync(c.admin);
   const status = await until("the sync of the sealed Secret", () => readySync(c.admin, commit));
   c.out.say(`synced ${status.lastAppliedRevision ?? "?"}`);
   const data = await until("the materialised Secret", async () => {

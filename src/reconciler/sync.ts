@@ -179,8 +179,14 @@ export async function fetchAndRender(
       ...(target === undefined ? {} : { targetNamespace: target }),
     });
   }).finally(() => source.close());
-  const fetched = revisionOf(req.spec.ref, source.commit, helm);
-  return { fetched: helm === undefined ? fetched : { ...fetched, helm }, desired };
+  const revision = revisionOf(req.spec.ref, source.commit, helm);
+  const fetched: Fetched = helm === undefined ? revision : { ...revision, helm };
+  // As a sync sends them (and `diff` shows them): hooks with a delete policy carry their release.
+  const release = releaseOf(fetched.revision, helm);
+  const withHooks = await stage("render", () =>
+    Promise.resolve(desired.map((d) => withRelease(d, release))),
+  );
+  return { fetched, desired: withHooks };
 }
 
 async function pruneStale(
@@ -270,10 +276,8 @@ export async function syncGitSync(env: SyncEnvironment, req: SyncRequest): Promi
     const rendered = await fetchAndRender(env, req);
     fetched = rendered.fetched;
     const release = releaseOf(fetched.revision, fetched.helm);
-    const { desired, phases } = await stage("render", () => {
-      const objects = rendered.desired.map((d) => withRelease(d, release));
-      return Promise.resolve({ desired: objects, phases: planPhases(objects) });
-    });
+    const { desired } = rendered;
+    const phases = await stage("render", () => Promise.resolve(planPhases(desired)));
     await stage("apply", () => {
       refuseConflicts(req, desired);
       return Promise.resolve();

@@ -12,7 +12,6 @@ import { settleLimited } from "../concurrency.js";
 import type { DesiredObject } from "../desired.js";
 import { parseGitSyncSpec, type GitSyncObject, type InventoryEntry } from "../gitsync.js";
 import { fetchAndRender, stageCause, type RenderEnvironment } from "../sync.js";
-import { releaseOf, withRelease } from "../apply/hook-policy.js";
 import { HPA } from "../selfheal/watches.js";
 import { parseIgnoreRules } from "../selfheal/policy.js";
 import { objectChange, objectId, type ObjectChange } from "./changes.js";
@@ -83,15 +82,11 @@ export async function previewGitSync(
   const namespace = obj.metadata.namespace ?? "";
   const name = obj.metadata.name ?? "";
   const spec = parseGitSyncSpec(obj);
-  const rendered = await fetchAndRender(env, { namespace, name, spec, signal }).catch(
+  const { fetched, desired } = await fetchAndRender(env, { namespace, name, spec, signal }).catch(
     (err: unknown) => {
       throw stageCause(err);
     },
   );
-  const { fetched } = rendered;
-  // As a sync sends them: hooks with a delete policy carry the release they run for.
-  const release = releaseOf(fetched.revision, fetched.helm);
-  const desired = rendered.desired.map((d) => withRelease(d, release));
   const inputs = { rules: parseIgnoreRules(obj.spec), hpas: await hpasOf(env) };
   const results = await settleLimited(desired, CONCURRENCY, (d) => change(env, d, inputs));
   const changes: ObjectChange[] = [];

@@ -149,7 +149,20 @@ describe("admission and tenant GitSyncs", () => {
     ]);
     expect(owner.code, owner.stderr).toBe(0);
 
-    // Webhook down (failurePolicy Ignore): the CEL backstop keeps the namespace bound.
+    // Webhook down (failurePolicy Ignore): the CEL backstop keeps the namespace bound. The API
+    // server loads a policy asynchronously; it runs policies before webhooks, so a denial that
+    // names the policy shows it is in force before the webhook goes.
+    await eventually("the API server to enforce the backstop itself", async () => {
+      const r = await as(a.username, [
+        "create",
+        "configmap",
+        "stray2",
+        "-n",
+        nsB,
+        "--dry-run=server",
+      ]);
+      return r.stderr.includes(`ValidatingAdmissionPolicy '${backstopName(policy)}'`);
+    });
     await running.stop();
     const outage = await as(a.username, ["create", "configmap", "stray2", "-n", nsB]);
     expect(outage.code).toBe(1);

@@ -39,14 +39,15 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-interface Pki {
+export interface Pki {
   readonly ca: CertPair;
   readonly files: Readonly<
     Record<"caCert" | "caKey" | "servingCert" | "servingKey" | "saPub" | "saKey", string>
   >;
 }
 
-function writePki(dir: string): Pki {
+/** The control plane's CA, serving, and service-account keys, written under dir/pki. */
+export function writePki(dir: string): Pki {
   const ca = makeCa("gitops-guard-envtest-ca");
   const serving = makeServingCert(ca, [
     "127.0.0.1",

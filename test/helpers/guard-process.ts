@@ -45,6 +45,10 @@ export interface GuardOptions {
   readonly stateDir: string;
   /** GITOPS_GUARD_* settings, such as the leader-election timings. */
   readonly env?: Readonly<Record<string, string>>;
+  /** --components; the controller's three by default. */
+  readonly components?: string;
+  /** More flags, after the others. */
+  readonly extraArgs?: readonly string[];
 }
 
 /**
@@ -98,12 +102,13 @@ export async function startGuard(opts: GuardOptions): Promise<GuardProcess> {
     "run",
     `--kubeconfig=${opts.kubeconfig}`,
     `--namespace=${opts.namespace}`,
-    "--components=secrets,reconciler,auditor",
+    `--components=${opts.components ?? "secrets,reconciler,auditor"}`,
     `--state-dir=${opts.stateDir}`,
     `--ops-listen=${opsUrl.replace("http://", "")}`,
     `--identity=${opts.identity}`,
     "--unseal-threads=0",
     "--allow-file-urls",
+    ...(opts.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

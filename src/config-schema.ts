@@ -8,11 +8,14 @@ import { COMPONENTS, LOG_LEVELS } from "./config-types.js";
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 const HTTP_URL = "^https?://[^\\s]+$";
+// A webhook's origin: the API server calls webhooks over HTTPS only, and the path is ours.
+const HTTPS_ORIGIN = "^https://(\\[[0-9a-fA-F:.]+\\]|[^\\s/?#@:\\[\\]]+)(:[0-9]{1,5})?$";
 const ABSOLUTE_PATH_LIST = "^/[^:]*(:/[^:]*)*$";
 // Timers hold at most 2^31-1 ms (about 24 days); a longer one would fire at once.
 const DAY_SECONDS = 86_400;
 const PATTERN_NAMES: Readonly<Record<string, string>> = {
   [HTTP_URL]: "an http:// or https:// URL",
+  [HTTPS_ORIGIN]: "https://host or https://host:port, with no path",
   [ABSOLUTE_PATH_LIST]: "absolute folders separated by ':'",
   [DNS_LABEL]: "a DNS-1123 label (lower-case letters, digits and '-', at most 63)",
   [DNS_SUBDOMAIN]: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
@@ -76,6 +79,10 @@ export function schema(): object {
     }),
     reconciler: closed({
       workers: count(1, 64, 4),
+      // API requests one sync keeps in flight (applies, prunes, health reads).
+      applyConcurrency: count(1, 64, 8),
+      // Objects self-heal repairs at once.
+      healWorkers: count(1, 64, 4),
       gitTimeoutSeconds: seconds(120),
       // PATH for git, ssh, kustomize and helm: never the process's own environment.
       toolsPath: {
@@ -97,6 +104,7 @@ export function schema(): object {
       keyRenewPeriodHours: count(0, 87_600, 720),
     }),
     watchNamespace: { type: "string", pattern: DNS_LABEL, maxLength: 63 },
+    webhookUrl: { type: "string", pattern: HTTPS_ORIGIN, maxLength: 2048 },
   };
   const required = ["components", "identity", "impersonate"];
   return { type: "object", additionalProperties: false, properties, required };

@@ -32,6 +32,10 @@ export interface AuditWebhookConfig {
 export interface ReconcilerConfig {
   /** GitSyncs reconciled at once (one GitSync is never reconciled twice at once). */
   readonly workers: number;
+  /** API requests one sync keeps in flight: server-side applies, prunes, health reads. */
+  readonly applyConcurrency: number;
+  /** Objects self-heal repairs at once (one object is never healed twice at once). */
+  readonly healWorkers: number;
   /** How long one git command (fetch, clone) may take. */
   readonly gitTimeoutSeconds: number;
   /** Where git, ssh, kustomize and helm are looked up (a PATH of absolute folders). */
@@ -102,6 +106,11 @@ export interface Config {
   readonly secrets: SecretsConfig;
   /** The one namespace the secrets controller watches; absent: all namespaces. */
   readonly watchNamespace?: string;
+  /**
+   * Out of a cluster, the https://host[:port] the API server calls the webhook at (a host it
+   * can reach); its host joins the serving certificate. Absent: this process's own address.
+   */
+  readonly webhookUrl?: string;
 }
 
 /** Option values the CLI parsed (commander's opts(), only those given on the command line). */

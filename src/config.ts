@@ -85,6 +85,8 @@ const SETTINGS: readonly Setting[] = [
   { path: ["defaultServiceAccount"], flag: "defaultServiceAccount" },
   { path: ["allowFileUrls"], flag: "allowFileUrls" },
   { path: ["reconciler", "workers"], flag: "reconcilerWorkers" },
+  { path: ["reconciler", "applyConcurrency"], flag: "applyConcurrency" },
+  { path: ["reconciler", "healWorkers"], flag: "healWorkers" },
   { path: ["reconciler", "gitTimeoutSeconds"], flag: "gitTimeoutSeconds" },
   { path: ["reconciler", "toolsPath"], flag: "toolsPath" },
   { path: ["reconciler", "healLoopThreshold"], flag: "healLoopThreshold" },
@@ -94,6 +96,7 @@ const SETTINGS: readonly Setting[] = [
   { path: ["secrets", "workers"], flag: "secretsWorkers" },
   { path: ["secrets", "keyRenewPeriodHours"], flag: "keyRenewPeriodHours" },
   { path: ["watchNamespace"], flag: "watchNamespace" },
+  { path: ["webhookUrl"], flag: "webhookUrl" },
 ];
 
 /** GITOPS_GUARD_<FIELD> for a Config path: leaderElection.leaseName -> LEADER_ELECTION_LEASE_NAME. */

@@ -25,7 +25,10 @@ import { createLogger, type Logger } from "./telemetry/log.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 
 const FACTORIES: Readonly<Record<ComponentName, ComponentFactory>> = {
-  admission: (ctx) => createAdmissionComponent(ctx),
+  admission: (ctx) => {
+    const advertisedUrl = ctx.config.webhookUrl;
+    return createAdmissionComponent(ctx, advertisedUrl === undefined ? {} : { advertisedUrl });
+  },
   secrets: (ctx) => createSecretsComponent(ctx, { bitnami: ctx.config.bitnamiSealedSecrets }),
   reconciler: (ctx) => createReconcilerComponent(ctx),
   auditor: (ctx) => {

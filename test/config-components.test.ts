@@ -1,6 +1,7 @@
 /**
- * The components' own settings in Config: reconciler workers, git timeout and heal-loop
- * backoff; secrets workers and key renewal; the watched namespace. Defaults, environment,
+ * The components' own settings in Config: reconciler workers, apply concurrency, heal workers,
+ * git timeout and heal-loop backoff; secrets workers and key renewal; the watched namespace;
+ * the webhook's advertised URL. Defaults, environment,
  * `gitops-guard run` flags (through the real CLI), and one invalid value per group.
  */
 import { describe, expect, it } from "vitest";
@@ -40,6 +41,8 @@ async function run(args: readonly string[], env: Record<string, string> = {}): P
 
 const ENV = {
   GITOPS_GUARD_RECONCILER_WORKERS: "2",
+  GITOPS_GUARD_RECONCILER_APPLY_CONCURRENCY: "3",
+  GITOPS_GUARD_RECONCILER_HEAL_WORKERS: "6",
   GITOPS_GUARD_RECONCILER_GIT_TIMEOUT_SECONDS: "30",
   GITOPS_GUARD_RECONCILER_HEAL_LOOP_THRESHOLD: "5",
   GITOPS_GUARD_RECONCILER_HEAL_LOOP_WINDOW_SECONDS: "120",
@@ -49,13 +52,16 @@ const ENV = {
   GITOPS_GUARD_SECRETS_KEY_RENEW_PERIOD_HOURS: "0",
   GITOPS_GUARD_WATCH_NAMESPACE: "team-a",
   GITOPS_GUARD_RECONCILER_TOOLS_PATH: "/opt/tools/bin:/usr/bin",
+  GITOPS_GUARD_WEBHOOK_URL: "https://guard.example.test:9443",
 };
 
 describe("the components' settings", () => {
-  it("default to 4 reconciler workers, 120 s git, 3 heals in 60 s then 2 s to 5 min; 8 secrets workers, 30-day keys, all namespaces", () => {
+  it("default to 4 reconciler workers, 8 applies, 4 heal workers, 120 s git, 3 heals in 60 s then 2 s to 5 min; 8 secrets workers, 30-day keys, all namespaces", () => {
     const config = load();
     expect(config.reconciler).toEqual({
       workers: 4,
+      applyConcurrency: 8,
+      healWorkers: 4,
       gitTimeoutSeconds: 120,
       toolsPath: "/usr/local/bin:/usr/bin:/bin",
       healLoopThreshold: 3,
@@ -65,12 +71,15 @@ describe("the components' settings", () => {
     });
     expect(config.secrets).toEqual({ workers: 8, keyRenewPeriodHours: 720 });
     expect("watchNamespace" in config).toBe(false);
+    expect("webhookUrl" in config).toBe(false);
   });
 
-  it("come from GITOPS_GUARD_RECONCILER_*, GITOPS_GUARD_SECRETS_* and GITOPS_GUARD_WATCH_NAMESPACE", () => {
+  it("come from GITOPS_GUARD_RECONCILER_*, GITOPS_GUARD_SECRETS_*, GITOPS_GUARD_WATCH_NAMESPACE and GITOPS_GUARD_WEBHOOK_URL", () => {
     const config = load({ env: ENV });
     expect(config.reconciler).toEqual({
       workers: 2,
+      applyConcurrency: 3,
+      healWorkers: 6,
       gitTimeoutSeconds: 30,
       toolsPath: "/opt/tools/bin:/usr/bin",
       healLoopThreshold: 5,
@@ -80,6 +89,7 @@ describe("the components' settings", () => {
     });
     expect(config.secrets).toEqual({ workers: 16, keyRenewPeriodHours: 0 });
     expect(config.watchNamespace).toBe("team-a");
+    expect(config.webhookUrl).toBe("https://guard.example.test:9443");
   });
 
   it("come from `gitops-guard run` flags, which win over the environment", async () => {
@@ -88,6 +98,10 @@ describe("the components' settings", () => {
         ...[
           "--reconciler-workers",
           "8",
+          "--apply-concurrency",
+          "16",
+          "--heal-workers",
+          "2",
           "--git-timeout-seconds",
           "300",
           "--tools-path",
@@ -97,11 +111,14 @@ describe("the components' settings", () => {
         ...["--heal-backoff-seconds", "1", "--heal-backoff-cap-seconds", "60"],
         ...["--secrets-workers", "1", "--key-renew-period-hours", "168"],
         ...["--watch-namespace", "team-b"],
+        ...["--webhook-url", "https://[fd00::5]:8443"],
       ],
       ENV,
     );
     expect(config.reconciler).toEqual({
       workers: 8,
+      applyConcurrency: 16,
+      healWorkers: 2,
       gitTimeoutSeconds: 300,
       toolsPath: "/srv/bin",
       healLoopThreshold: 4,
@@ -111,6 +128,7 @@ describe("the components' settings", () => {
     });
     expect(config.secrets).toEqual({ workers: 1, keyRenewPeriodHours: 168 });
     expect(config.watchNamespace).toBe("team-b");
+    expect(config.webhookUrl).toBe("https://[fd00::5]:8443");
   });
 });
 
@@ -120,6 +138,26 @@ const invalid = [
     field: "reconciler.workers",
     source: "flag --reconciler-workers",
     message: 'reconciler.workers "0" (from flag --reconciler-workers) must be at least 1',
+  },
+  {
+    input: { env: { GITOPS_GUARD_RECONCILER_APPLY_CONCURRENCY: "0" } },
+    field: "reconciler.applyConcurrency",
+    source: "env GITOPS_GUARD_RECONCILER_APPLY_CONCURRENCY",
+    message:
+      'reconciler.applyConcurrency "0" (from env GITOPS_GUARD_RECONCILER_APPLY_CONCURRENCY) must be at least 1',
+  },
+  {
+    input: { flags: { healWorkers: "65" } },
+    field: "reconciler.healWorkers",
+    source: "flag --heal-workers",
+    message: 'reconciler.healWorkers "65" (from flag --heal-workers) must be at most 64',
+  },
+  {
+    input: { flags: { webhookUrl: "http://guard.example.test:9443/validate" } },
+    field: "webhookUrl",
+    source: "flag --webhook-url",
+    message:
+      'webhookUrl "http://guard.example.test:9443/validate" (from flag --webhook-url) must be https://host or https://host:port, with no path',
   },
   {
     input: { env: { GITOPS_GUARD_RECONCILER_HEAL_LOOP_THRESHOLD: "1" } },

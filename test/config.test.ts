@@ -58,6 +58,8 @@ describe("loadConfig defaults", () => {
       },
       reconciler: {
         workers: 4,
+        applyConcurrency: 8,
+        healWorkers: 4,
         gitTimeoutSeconds: 120,
         toolsPath: "/usr/local/bin:/usr/bin:/bin",
         healLoopThreshold: 3,

@@ -45,6 +45,8 @@ export interface ClusterViewOptions {
   readonly onPolicyCount?: (valid: number, invalid: number) => void;
   /** The controller's --default-service-account (GitSyncs without their own act as it). */
   readonly defaultServiceAccount?: string | undefined;
+  /** The bundled reconciler's username (DecideContext.reconcilerUsername). */
+  readonly reconcilerUsername?: string;
   /** The set of GitSync identities and their namespaces changed (the backstop lists them). */
   readonly onWriters?: () => void;
 }
@@ -130,9 +132,12 @@ export class ClusterView {
       policies: this.valid,
       context: {
         locate: (ref) => this.locate(ref),
-        gitSyncWriter: (username, ref) => this.writerIndex.writerFor(username, ref),
+        gitSyncWriter: (username, ref, labels) => this.writerIndex.writerFor(username, ref, labels),
         namespaceLabels: (ns) => this.namespaces.get(ns)?.metadata.labels,
         ownNamespace: this.options.ownNamespace,
+        ...(this.options.reconcilerUsername === undefined
+          ? {}
+          : { reconcilerUsername: this.options.reconcilerUsername }),
       },
     };
   }

@@ -6,8 +6,8 @@
  * the server listens and the webhook is registered.
  */
 import type { ComponentContext } from "../component-context.js";
+import { serviceAccountUsername } from "../presets/gitsync-identity.js";
 import { errorMessage } from "../errors.js";
-import { parseHostPort } from "../http/address.js";
 import { startServer, type RunningServer } from "../http/server.js";
 import type { Component } from "../runtime/component.js";
 import { BackstopController } from "./backstop.js";
@@ -21,8 +21,9 @@ import { registerWebhook, type Registration } from "./registration.js";
 import { createAdmissionApp } from "./router.js";
 import { certificateFacts } from "./tls/issue.js";
 import { keepTlsFresh } from "./tls/reload.js";
-import { selectTlsSource, servingHosts, type TlsOption } from "./tls/select.js";
+import { selectTlsSource, type TlsOption } from "./tls/select.js";
 import type { ServingMaterial, TlsSource } from "./tls/source.js";
+import { webhookEndpoint, webhookHosts } from "./webhook-address.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "./webhook-config.js";
 
 export interface AdmissionOptions {
@@ -116,13 +117,7 @@ function registrationOf(run: Run): Registration {
 
 async function tlsSourceOf(run: Run): Promise<TlsSource> {
   const { ctx, options } = run;
-  const listenHost = parseHostPort(ctx.config.webhookListen)?.host ?? "";
-  const hosts = servingHosts({
-    serviceName: options.serviceName ?? ctx.config.serviceAccounts.webhook,
-    namespace: ctx.config.namespace,
-    listenHost,
-    inCluster: ctx.config.kubeconfig === undefined,
-  });
+  const hosts = webhookHosts(ctx.config, options);
   const context = {
     kube: ctx.kube,
     clock: ctx.clock,
@@ -243,13 +238,9 @@ async function operate(
   const { ctx } = run;
   const { serving, view } = parts;
   const registration = registrationOf(run);
+  const url = webhookEndpoint(run.options, serving.server.url);
   const register = (material: ServingMaterial): Promise<void> =>
-    registerWebhook(
-      ctx.kube,
-      registration,
-      run.options.advertisedUrl ?? serving.server.url,
-      material.caBundle,
-    );
+    registerWebhook(ctx.kube, registration, url, material.caBundle);
   const registered = await retrying(
     run,
     "register the webhook",
@@ -297,6 +288,10 @@ async function runAdmission(run: Run, signal: AbortSignal): Promise<void> {
       metrics.policies.set({ state: "invalid" }, invalid);
     },
     defaultServiceAccount: ctx.config.defaultServiceAccount,
+    reconcilerUsername: serviceAccountUsername(
+      ctx.config.namespace,
+      ctx.config.serviceAccounts.reconciler,
+    ),
     // Every compiled policy lists the GitSync identities: recompile them all.
     onWriters: () => {
       for (const name of view.policyNames()) backstop.enqueue(name);

@@ -18,11 +18,21 @@ export interface DecideContext {
   /** The webhook's own namespace: never guarded (no self-deadlock). */
   readonly ownNamespace?: string;
   /**
+   * The bundled reconciler's username (system:serviceaccount:<ns>:<reconciler account>): its
+   * writes are Git's, so an allow of them is never an attribution fact, policy or not.
+   */
+  readonly reconcilerUsername?: string;
+  /**
    * The GitSync (namespace/name) whose reconciler username is for ref: its own account writing
    * what it owns, or its own namespace's unowned objects (gitsync-writers.ts). undefined: not a
-   * GitSync identity, or not for this object.
+   * GitSync identity, or not for this object. labels: the object's as it is before the request
+   * (oldObject), whose owner labels decide between GitSyncs that claim it.
    */
-  readonly gitSyncWriter?: (username: string, ref: ObjectRef) => string | undefined;
+  readonly gitSyncWriter?: (
+    username: string,
+    ref: ObjectRef,
+    labels?: Readonly<Record<string, string>>,
+  ) => string | undefined;
 }
 
 export function ownNamespaceOf(context: DecideContext): string {

@@ -69,7 +69,9 @@ function identityRule(input: PolicyInput, subject: Subject): Decision | undefine
   }
   const reconciler = matchIdentity(facts.who, policy.reconcilers);
   if (reconciler !== undefined) return allow(subject, "Reconciler", `reconciler (${reconciler})`);
-  const gitSync = input.context.gitSyncWriter?.(facts.who.username, facts.ref);
+  const { username } = facts.who;
+  const labels = facts.oldObject?.metadata?.labels;
+  const gitSync = input.context.gitSyncWriter?.(username, facts.ref, labels);
   if (gitSync !== undefined) {
     return allow(subject, "Reconciler", `reconciler of GitSync ${gitSync} (${facts.who.username})`);
   }
@@ -78,23 +80,54 @@ function identityRule(input: PolicyInput, subject: Subject): Decision | undefine
   return undefined;
 }
 
+/**
+ * The subject of an allow that may become an attribution fact (events.ts): an object a GitSync
+ * applied (location known) or a scale, with the fields the request changes, as for Exempt. Only
+ * then: the diff is linear in the object's size, and most allows need none.
+ */
+function withFields(subject: Subject, context: DecideContext): Subject {
+  const { facts } = subject;
+  const sub = facts.subresource;
+  const mayBeFact = sub === "scale" || (sub === "" && subject.location !== undefined);
+  if (!mayBeFact) return subject;
+  if (isGitWriter(facts, context)) return { ...subject, byReconciler: true };
+  return { ...subject, fields: facts.changes() };
+}
+
+/**
+ * The bundled reconciler, or a GitSync's account writing what it owns: with no policy to name
+ * reconcilers, its writes (a sync, self-heal, prune) are still Git's, never a fact.
+ */
+function isGitWriter(facts: RequestFacts, context: DecideContext): boolean {
+  const { username } = facts.who;
+  if (context.reconcilerUsername !== undefined && username === context.reconcilerUsername) {
+    return true;
+  }
+  const labels = facts.oldObject?.metadata?.labels;
+  return context.gitSyncWriter?.(username, facts.ref, labels) !== undefined;
+}
+
 function scopeRule(input: PolicyInput, subject: Subject, guard: Guard): Decision | undefined {
   const { facts, policy, context } = input;
   if (!namespaceInScope(policy, facts, context)) {
-    return allow(subject, "NotGuarded", `namespace ${facts.namespace} is not selected`);
+    const message = `namespace ${facts.namespace} is not selected`;
+    return allow(withFields(subject, context), "NotGuarded", message);
   }
   const mayBePlaintext = facts.isSecret && policy.spec.secrets.denyPlaintext;
   if (!guard.guarded && (facts.subresource !== "" || !mayBePlaintext)) {
-    return allow(subject, "NotGuarded", `${describeObject(facts)} is not guarded`);
+    const message = `${describeObject(facts)} is not guarded`;
+    return allow(withFields(subject, context), "NotGuarded", message);
   }
   if (facts.subresource === "" || (guard.guarded && guard.subresourceGuarded)) return undefined;
-  return subresourceAllow(subject, facts.subresource);
+  return subresourceAllow(subject, facts.subresource, context);
 }
 
-function subresourceAllow(subject: Subject, subresource: string): Decision {
+function subresourceAllow(subject: Subject, subresource: string, context: DecideContext): Decision {
   const message = `subresource ${subresource} is not guarded`;
   if (subresource === "status") return allow(subject, "StatusSubresource", message);
-  if (subresource === "scale") return allow(subject, "ScaleSubresource", message);
+  if (subresource === "scale") {
+    return allow(withFields(subject, context), "ScaleSubresource", message);
+  }
   return allow(subject, "Subresource", message);
 }
 
@@ -202,6 +235,8 @@ export function decide(
   const location = context.locate?.(facts.ref);
   const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const decisions = sorted.map((policy) => evaluate({ facts, policy, now, context, location }));
-  const subject = { facts, location };
-  return combine(decisions) ?? allow(subject, "NoPolicy", "no GuardPolicy is in force");
+  return (
+    combine(decisions) ??
+    allow(withFields({ facts, location }, context), "NoPolicy", "no GuardPolicy is in force")
+  );
 }

@@ -68,6 +68,11 @@ export interface Decision {
   /** JSON pointers the request changes ("/spec/replicas"); ["(create)"] / ["(delete)"] otherwise. */
   readonly changedFields: readonly string[];
   readonly location?: GitLocation;
+  /**
+   * Allowed with no policy naming reconcilers (NoPolicy, NotGuarded, a scale), but written by
+   * the bundled reconciler or a GitSync's account for what it owns: Git's write, never a fact.
+   */
+  readonly byReconciler?: true;
   readonly breakGlass?: BreakGlassInfo;
   /** Keys the API server records in its audit event (prefixed with the webhook name). */
   readonly auditAnnotations: Readonly<Record<string, string>>;

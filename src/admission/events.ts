@@ -20,6 +20,8 @@ import type { AdmissionRequest } from "./review-types.js";
 
 export const REPORTING_CONTROLLER = EVENT_REPORTERS.admission;
 export const EVENT_ANNOTATIONS = ADMISSION_EVENT_ANNOTATIONS;
+/** The requester's UID annotation (the Event contract's uid). */
+export const USER_UID_ANNOTATION = ADMISSION_EVENT_ANNOTATIONS.uid;
 const NOTE_MAX = 1024;
 /**
  * Allowed writes by someone who is not a reconciler, to an object a policy guards: the auditor
@@ -69,11 +71,25 @@ export function wantsEvent(decision: Decision, request: AdmissionRequest): boole
  * and other subresources change no field Git sets (scale does: /spec/replicas).
  */
 export function isAttributionFact(decision: Decision, request: AdmissionRequest): boolean {
-  if (decision.effect === "deny") return false;
+  if (decision.effect === "deny" || decision.byReconciler === true) return false;
   const sub = request.subResource ?? "";
   if (sub !== "" && sub !== "scale") return false;
-  if (FACT_REASONS.has(decision.reason)) return true;
-  return INVENTORY_FACT_REASONS.has(decision.reason) && decision.location !== undefined;
+  if (FACT_REASONS.has(decision.reason))
+    return decision.reason !== "ScaleSubresource" || changes(decision, request);
+  return (
+    INVENTORY_FACT_REASONS.has(decision.reason) &&
+    decision.location !== undefined &&
+    changes(decision, request)
+  );
+}
+
+/**
+ * The request changes a field (or creates or deletes): an update that changes none (a
+ * reconciler's no-op apply of an inventoried object, a scale to the same count) is no drift, and
+ * is worth no API write.
+ */
+function changes(decision: Decision, request: AdmissionRequest): boolean {
+  return request.operation !== "UPDATE" || decision.changedFields.length > 0;
 }
 
 function noteText(decision: Decision, request: AdmissionRequest): string {
@@ -106,6 +122,7 @@ export function annotations(decision: Decision, request: AdmissionRequest): Reco
   const a = EVENT_ANNOTATIONS;
   return {
     [a.user]: request.userInfo.username,
+    ...userUidOf(request),
     [a.groups]: JSON.stringify(request.userInfo.groups ?? []),
     [a.decision]: decision.reason,
     [a.operation]: request.operation,
@@ -118,6 +135,11 @@ export function annotations(decision: Decision, request: AdmissionRequest): Reco
       ? {}
       : { [a.reason]: glass.reason, [a.expires]: glass.expires, [a.holder]: glass.by }),
   };
+}
+
+function userUidOf(request: AdmissionRequest): Record<string, string> {
+  const uid = request.userInfo.uid;
+  return uid === undefined || uid === "" ? {} : { [USER_UID_ANNOTATION]: uid };
 }
 
 function oldVersionOf(request: AdmissionRequest): Record<string, string> {
@@ -137,7 +159,8 @@ export interface EventInput {
   readonly id: string;
 }
 
-function regarding(decision: Decision, request: AdmissionRequest): Record<string, string> {
+/** The object a fact is about, as an Event's regarding (and a batched fact's own) names it. */
+export function regarding(decision: Decision, request: AdmissionRequest): Record<string, string> {
   const ref = decision.object;
   const uid = request.oldObject?.metadata?.["uid"] ?? request.object?.metadata?.["uid"];
   return {

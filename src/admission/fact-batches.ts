@@ -1,10 +1,13 @@
 /**
- * Attribution facts leave in as few API writes as a burst allows. The first fact about an object
- * goes out at once, as its own Event; the facts about that object in the window after it (a
- * script in a loop, another controller fighting) share one Event, written when the window ends,
- * and a burst that goes on keeps one Event per window. So an isolated edit is attributed without
- * delay, and a flood costs one write per object and window instead of one per request. A replica
- * that dies loses at most the facts of its open windows; memory is bounded by maxPending.
+ * Attribution facts leave in as few API writes as a burst allows. The first fact in a namespace
+ * goes out at once, as its own Event; the facts in that namespace in the window after it (a
+ * script in a loop, a person editing one object after another, another controller fighting)
+ * share one Event, written when the window ends, each naming its own object; a burst that goes
+ * on keeps one Event per window. So an isolated edit is attributed without delay, and a flood
+ * costs one write per namespace and window instead of one per request (measured: one Event per
+ * fact added about 1 ms to each write on two cores). Facts never share an Event across
+ * namespaces: whoever may read one namespace's Events sees only its own facts. A replica that
+ * dies loses at most the facts of its open windows; memory is bounded by maxPending.
  */
 import type { KubeObject } from "../kube/objects.js";
 import { ADMISSION_EVENT_ANNOTATIONS } from "../kube/event-contract.js";
@@ -13,6 +16,7 @@ import {
   admissionEvent,
   annotations,
   microTime,
+  regarding,
   type EventInput,
   type EventSink,
 } from "./events.js";
@@ -20,7 +24,7 @@ import {
 export interface FactBatchesOptions {
   readonly sink: EventSink;
   readonly clock: Clock;
-  /** How long facts about one object gather after the last Event about it. Default 250 ms. */
+  /** How long facts in one namespace gather after the last Event there. Default 250 ms. */
   readonly windowMs?: number;
   /** Facts in one Event at most (annotations are bounded). Default 100. */
   readonly maxPerEvent?: number;
@@ -31,10 +35,28 @@ export interface FactBatchesOptions {
 
 interface Window {
   readonly waiting: EventInput[];
+  /** About how many bytes the waiting facts add to the Event's annotations. */
+  bytes: number;
   readonly cancel: () => void;
 }
 
-/** The Event of several facts about one object: the first's, with the others annotated. */
+/**
+ * An Event's annotations may hold 256 KiB in all: a batch is sent once its facts come near
+ * half of that, whatever their count (a fact's changed fields can be long).
+ */
+const MAX_BATCH_BYTES = 128 * 1024;
+
+/** About what one fact adds to a batch: its field paths, names and the fixed keys. */
+function sizeOf(input: EventInput): number {
+  const { decision, request } = input;
+  const groups = (request.userInfo.groups ?? []).join("").length;
+  return 600 + decision.changedFields.join("").length * 1.2 + groups + decision.object.name.length;
+}
+
+/**
+ * The Event of several facts in one namespace: the first's (its regarding is the first fact's
+ * object), with the others annotated, each with the object it is about.
+ */
 export function batchedEvent(inputs: readonly EventInput[]): KubeObject {
   const [first, ...more] = inputs;
   if (first === undefined) throw new Error("a batch holds at least one fact");
@@ -43,6 +65,7 @@ export function batchedEvent(inputs: readonly EventInput[]): KubeObject {
   const rest = more.map((i) => ({
     annotations: annotations(i.decision, i.request),
     time: microTime(i.now),
+    regarding: regarding(i.decision, i.request),
   }));
   const users = [...new Set(inputs.map((i) => i.request.userInfo.username))].join(", ");
   return {
@@ -61,9 +84,9 @@ export function batchedEvent(inputs: readonly EventInput[]): KubeObject {
   };
 }
 
+/** The namespace its Event goes to (admissionEvent's): facts batch per namespace. */
 function keyOf(input: EventInput): string {
-  const o = input.decision.object;
-  return `${o.apiVersion}/${o.kind}/${o.namespace ?? ""}/${o.name}`;
+  return input.decision.object.namespace ?? "default";
 }
 
 export class FactBatches {
@@ -88,8 +111,10 @@ export class FactBatches {
       return;
     }
     open.waiting.push(input);
+    open.bytes += sizeOf(input);
     this.pending++;
-    if (open.waiting.length >= (this.options.maxPerEvent ?? 100)) this.send(key, true);
+    const full = open.waiting.length >= (this.options.maxPerEvent ?? 100);
+    if (full || open.bytes >= MAX_BATCH_BYTES) this.send(key, true);
   }
 
   /** Sends every waiting fact now (the webhook stopping). */
@@ -101,7 +126,7 @@ export class FactBatches {
     const cancel = this.options.clock.setTimer(() => {
       this.send(key, true);
     }, this.options.windowMs ?? 250);
-    this.windows.set(key, { waiting: [], cancel });
+    this.windows.set(key, { waiting: [], bytes: 0, cancel });
   }
 
   /** Writes the window's facts, if any; a window that had some opens again (the burst goes on). */

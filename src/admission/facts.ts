@@ -5,7 +5,12 @@
 import type { ObjectRef } from "../kube/objects.js";
 import { changedPointers } from "./field-diff.js";
 import type { Requester } from "./identity.js";
-import type { AdmissionObject, AdmissionRequest, Operation } from "./review-types.js";
+import type {
+  AdmissionObject,
+  AdmissionRequest,
+  GroupVersionKind,
+  Operation,
+} from "./review-types.js";
 
 export interface RequestFacts {
   readonly request: AdmissionRequest;
@@ -18,6 +23,7 @@ export interface RequestFacts {
   readonly subresource: string;
   /** "" for cluster-scoped objects; a Namespace's own name for a Namespace. */
   readonly namespace: string;
+  /** The object; for a scale subresource of a built-in kind, its parent (apps/v1 Deployment). */
   readonly ref: ObjectRef;
   readonly object?: AdmissionObject;
   readonly oldObject?: AdmissionObject;
@@ -45,8 +51,29 @@ function namespaceOf(req: AdmissionRequest, name: string): string {
   return isNamespaceKind(req) ? name : (req.namespace ?? "");
 }
 
+/**
+ * The kinds of the built-in resources with a scale subresource, by "group/resource". A scale
+ * request's kind is autoscaling/v1 Scale; its fact must name the object whose /spec/replicas
+ * changes, as the auditor sees it drift. A custom resource's kind cannot be told from its
+ * plural: its scale keeps the Scale kind (and its fact stays unjoined, never wrongly joined).
+ */
+const SCALE_PARENTS: Readonly<Record<string, string>> = {
+  "apps/deployments": "Deployment",
+  "apps/replicasets": "ReplicaSet",
+  "apps/statefulsets": "StatefulSet",
+  "/replicationcontrollers": "ReplicationController",
+};
+
+/** The group, version and kind the request's object goes by: a scale's parent, if known. */
+function gvkOf(req: AdmissionRequest): GroupVersionKind {
+  if (req.subResource !== "scale") return req.kind;
+  const { group, version, resource } = req.resource;
+  const parent = SCALE_PARENTS[`${group}/${resource}`];
+  return parent === undefined ? req.kind : { group, version, kind: parent };
+}
+
 function refOf(req: AdmissionRequest, name: string): ObjectRef {
-  const { group, version, kind } = req.kind;
+  const { group, version, kind } = gvkOf(req);
   const apiVersion = group === "" ? version : `${group}/${version}`;
   // A Namespace is cluster-scoped, whatever request.namespace says.
   const ns = isNamespaceKind(req) ? "" : (req.namespace ?? "");

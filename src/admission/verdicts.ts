@@ -15,6 +15,8 @@ export interface Subject {
   readonly policy?: GuardPolicy;
   readonly location?: GitLocation | undefined;
   readonly fields?: readonly string[];
+  /** The writer is the reconciler (Decision.byReconciler). */
+  readonly byReconciler?: boolean;
 }
 
 function changedFieldsOf(subject: Subject): readonly string[] {
@@ -31,6 +33,7 @@ function base(subject: Subject): Omit<Decision, "effect" | "reason" | "message">
     object: subject.facts.ref,
     changedFields: changedFieldsOf(subject),
     ...(subject.location === undefined ? {} : { location: subject.location }),
+    ...(subject.byReconciler === true ? { byReconciler: true } : {}),
     auditAnnotations: {},
   };
 }

@@ -99,7 +99,8 @@ export function webhookConfiguration(options: WebhookConfigOptions): KubeObject 
         namespaceSelector: namespaceSelector(options),
         matchConditions: MATCH_CONDITIONS,
         failurePolicy: options.failurePolicy ?? "Ignore",
-        sideEffects: "None",
+        // It writes Events (attribution facts, denials) as a side effect; never on a dry run.
+        sideEffects: "NoneOnDryRun",
         admissionReviewVersions: ["v1"],
         timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
         matchPolicy: "Equivalent",

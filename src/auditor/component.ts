@@ -228,6 +228,7 @@ async function audit(run: AuditorRun, signal: AbortSignal): Promise<void> {
     originOf: (f) => scope.inventory.get(objectId(f.group, f.kind, f.namespace, f.name)),
     baselineOf: (f) => tracker.baselineOf(objectId(f.group, f.kind, f.namespace, f.name)),
     settleMs: graceMs + 2000,
+    reconcilers: () => scope.reconcilers,
     onOutcome: (outcome) => {
       metrics.unseenFacts.inc({ outcome });
     },

@@ -18,6 +18,7 @@ import type { KubeObject, ObjectRef } from "../kube/objects.js";
 import type { Clock } from "../runtime/clock.js";
 import { done, requeueAfter, type ReconcileResult } from "../runtime/result.js";
 import { parseAdmissionFacts } from "./attribution/admission-events.js";
+import { isReconcilerChange, type ReconcilerIdentities } from "./attribution/attribute.js";
 import type { AdmissionFact } from "./attribution/facts.js";
 import type { FactIndex } from "./attribution/index.js";
 import type { EventJournal } from "./event-journal.js";
@@ -40,6 +41,11 @@ export interface UnseenFactsDeps {
   readonly baselineOf: (fact: AdmissionFact) => KubeObject | undefined;
   /** How long after a fact the drift it explains has surely been journaled, if seen. */
   readonly settleMs: number;
+  /**
+   * The user is a reconciler (its changes are Git's): a fact about its write is never drift. Facts
+   * of objects no policy selects name whoever wrote, the reconciler's self-heal too.
+   */
+  readonly reconcilers: () => ReconcilerIdentities;
   /** Counts each fact checked that no seen drift took: expired or journaled. */
   readonly onOutcome?: (outcome: "expired" | "journaled") => void;
 }
@@ -119,7 +125,7 @@ export class UnseenFacts {
     this.pending.delete(uid);
     if (this.deps.eventJournal.hasEvent(uid)) return done();
     const live = await this.deps.read(refOf(fact));
-    const drift = touchesGit(fact, this.deps.baselineOf(fact));
+    const drift = !this.byReconciler(fact) && touchesGit(fact, this.deps.baselineOf(fact));
     if (!drift || !happened(fact, live) || this.recordedSince(fact)) {
       this.deps.onOutcome?.("expired");
       return done();
@@ -127,6 +133,11 @@ export class UnseenFacts {
     this.journal(fact);
     this.deps.onOutcome?.("journaled");
     return done();
+  }
+
+  private byReconciler(fact: AdmissionFact): boolean {
+    const attribution = { user: fact.user, source: "admission" as const, fieldManagers: [] };
+    return isReconcilerChange(attribution, [], this.deps.reconcilers());
   }
 
   /**

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCodes, GuardError } from "../errors.js";
-import { createKubeClient } from "../kube/client.js";
+import { createKubeClient, type KubeClient } from "../kube/client.js";
+import { gitSyncAccount, serviceAccountNameOf } from "../presets/gitsync-identity.js";
 import type { GitSyncObject } from "../reconciler/gitsync.js";
 import { GITSYNC } from "../reconciler/names.js";
 import { previewGitSync, type Preview } from "../reconciler/preview/preview.js";
@@ -35,6 +36,38 @@ function parseTarget(
     ErrorCodes.DIFF_TARGET_INVALID,
     `diff: ${JSON.stringify(target)} is not NAMESPACE/NAME (or NAME with --namespace)`,
   );
+}
+
+/**
+ * Who the dry-runs and live reads act as: --as if given (it already holds every request),
+ * else the GitSync's account as the controller computes it, else the caller; and a line saying so.
+ */
+function actorFor(
+  kube: KubeClient,
+  gitSync: GitSyncObject,
+  flags: DiffFlags,
+): { actor: KubeClient; says: string } {
+  if (flags.as !== undefined) return { actor: kube, says: `dry-run as ${flags.as} (--as)` };
+  const account = gitSyncAccount(
+    {
+      namespace: gitSync.metadata.namespace ?? "",
+      serviceAccountName: serviceAccountNameOf(gitSync),
+    },
+    {
+      defaultServiceAccount: flags.defaultServiceAccount,
+      controllerNamespace: flags.controllerNamespace,
+    },
+  );
+  if (account === undefined) {
+    return {
+      actor: kube,
+      says: "dry-run as you (the GitSync acts as the reconciler itself; add --as to see it)",
+    };
+  }
+  return {
+    actor: kube.impersonating({ user: account.username }),
+    says: `dry-run as ${account.username} (the GitSync's account)`,
+  };
 }
 
 function render(preview: Preview): string {
@@ -81,6 +114,7 @@ async function preview(
   deps: ProgramDeps,
   work: string,
 ): Promise<Preview> {
+  const out = outputOf(deps);
   const ref = parseTarget(target, flags.namespace);
   const kubeconfig = kubeconfigFiles(flags.kubeconfig, deps.env);
   const kube = createKubeClient({
@@ -96,11 +130,14 @@ async function preview(
       `GitSync ${ref.namespace}/${ref.name} does not exist`,
     );
   }
+  const { actor, says } = actorFor(kube, gitSync, flags);
+  out.writeErr(`${says}\n`);
   const searchPath = deps.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
   const home = join(work, "home");
   mkdirSync(home, { recursive: true });
   const env = {
     kube,
+    actor,
     git: { git: flags.git, searchPath, stateDir: work, timeoutMs: TIMEOUT_MS },
     kustomize: { kustomize: flags.kustomize, searchPath, homeDir: home, timeoutMs: TIMEOUT_MS },
     helm: {
@@ -113,14 +150,24 @@ async function preview(
     scratchDir: join(work, "scratch"),
     sopsKms: cliSopsKms(deps.env),
   };
-  return previewGitSync(env, gitSync, AbortSignal.timeout(TIMEOUT_MS));
+  try {
+    return await previewGitSync(env, gitSync, AbortSignal.timeout(TIMEOUT_MS));
+  } finally {
+    if (actor !== kube) actor.rest.close();
+  }
+}
+
+function outputOf(deps: ProgramDeps): CliOutput {
+  return (
+    deps.output ?? {
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+    }
+  );
 }
 
 export async function runDiff(target: string, flags: DiffFlags, deps: ProgramDeps): Promise<void> {
-  const out: CliOutput = deps.output ?? {
-    writeOut: (text) => process.stdout.write(text),
-    writeErr: (text) => process.stderr.write(text),
-  };
+  const out = outputOf(deps);
   const work = mkdtempSync(join(tmpdir(), "gitops-guard-diff-"));
   let result: Preview;
   try {

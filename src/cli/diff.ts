@@ -14,16 +14,25 @@ export interface DiffFlags {
   readonly output: "text" | "json";
   readonly as?: string;
   readonly asGroup?: string[];
+  /** The controller's --default-service-account, to act as the account a sync would. */
+  readonly defaultServiceAccount?: string;
+  readonly controllerNamespace: string;
 }
 
 const HELP = `
 Fetches and renders the GitSync's revision as a sync would, asks the API server for a dry-run
 of every apply (as field manager gitops-guard), and prints a unified diff per object against
-the live cluster, and what prune would delete. A Secret's values are never printed. Needs read
-access to the GitSync's Secrets (Git credentials, SOPS keys) and patch rights for the dry-run.
-Where gitops-guard's admission guards the objects, dry-runs are judged like writes: run it
---as the reconciler (e.g. system:serviceaccount:gitops-guard-system:gitops-guard-reconciler)
-to see what the sync itself would do.
+the live cluster, and what prune would delete. A Secret's values are never printed.
+
+Identities, as the controller's: fetching and rendering read the GitSync's Secrets (Git
+credentials, SOPS keys, valuesFrom) as you; the dry-runs and live reads act as the GitSync's
+account (spec.serviceAccountName, else --default-service-account in the GitSync's namespace;
+pass the controller's value, the chart's is "default"), which you must be allowed to
+impersonate, so RBAC and admission answer as for the sync itself. A GitSync in
+--controller-namespace that names no account, or any that names none without a default, acts
+as you: add --as the reconciler (system:serviceaccount:gitops-guard-system:gitops-guard-reconciler)
+to see what the sync would do. --as overrides every request. Which identity the dry-runs used
+is printed on stderr.
 
 Exit status: 0 the cluster equals Git, 1 they differ, 2 the diff could not be made.`;
 
@@ -39,6 +48,15 @@ export function addDiffCommand(program: Command, deps: ProgramDeps): void {
     .option("--helm <path>", "the helm binary (v4), for GitSyncs that render a chart", "helm")
     .option("--as <user>", "impersonate this user (as kubectl --as)")
     .option("--as-group <group...>", "impersonate these groups (as kubectl --as-group)")
+    .option(
+      "--default-service-account <name>",
+      "the controller's default account for GitSyncs that name none (the chart's: default)",
+    )
+    .option(
+      "--controller-namespace <ns>",
+      "the controller's namespace (its GitSyncs act as the reconciler)",
+      "gitops-guard-system",
+    )
     .addOption(
       new Option("-o, --output <format>", "output format")
         .choices(["text", "json"])

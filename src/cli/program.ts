@@ -99,6 +99,11 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
       "let GitSyncs read file:// repositories on the controller's disk (UNSAFE: tests and demos only)",
     )
     .option("--reconciler-workers <n>", "GitSyncs reconciled at once (default 4)")
+    .option(
+      "--apply-concurrency <n>",
+      "API requests one sync keeps in flight: applies, prunes, health reads (default 8)",
+    )
+    .option("--heal-workers <n>", "objects self-heal repairs at once (default 4)")
     .option("--git-timeout-seconds <s>", "how long one git fetch or clone may take (default 120)")
     .option(
       "--tools-path <path>",
@@ -122,6 +127,10 @@ function addRunCommand(program: Command, deps: ProgramDeps): void {
     .option(
       "--watch-namespace <name>",
       "the secrets controller watches only this namespace (default all)",
+    )
+    .option(
+      "--webhook-url <url>",
+      "out of a cluster, the https://host[:port] the API server calls the webhook at",
     )
     .addHelpText("after", environmentHelp)
     .action(async (_options: unknown, command: Command) => {

@@ -22,6 +22,11 @@ export const EVENT_REPORTERS = {
 /** The admission webhook's facts about one request it judged. */
 export const ADMISSION_EVENT_ANNOTATIONS = {
   user: "gitops-guard.io/user",
+  /**
+   * The requester's UID (userInfo.uid), only when the authenticator gives one (service-account
+   * tokens, OIDC): a name can be reused, a UID cannot.
+   */
+  uid: "gitops-guard.io/uid",
   /** JSON array of strings. */
   groups: "gitops-guard.io/groups",
   /** The decision's reason code (BreakGlass, AuditMode, OutOfBandChange...). */

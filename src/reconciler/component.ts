@@ -23,9 +23,9 @@ import type { SyncEnvironment } from "./sync.js";
 import { RenderCache } from "./helm/render-cache.js";
 
 /**
- * The reconciler's settings. workers, gitTimeoutMs and the heal-loop ones default to Config's
- * `reconciler` settings (reconcilerOptions); the others are not in Config, and their defaults
- * suit the container image.
+ * The reconciler's settings. workers, concurrency, healWorkers, gitTimeoutMs and the heal-loop
+ * ones default to Config's `reconciler` settings (reconcilerOptions); the others are not in
+ * Config, and their defaults suit the container image.
  */
 export interface ReconcilerOptions {
   /** The kustomize binary: a path, or a name found on searchPath. Default "kustomize". */
@@ -105,6 +105,8 @@ export function reconcilerOptions(
   return {
     ...RECONCILER_DEFAULTS,
     workers: config.workers,
+    concurrency: config.applyConcurrency,
+    healWorkers: config.healWorkers,
     gitTimeoutMs: config.gitTimeoutSeconds * 1000,
     searchPath: config.toolsPath,
     healLoopThreshold: config.healLoopThreshold,

@@ -53,6 +53,12 @@ function syncedVerdict(
   if (pruned.error !== undefined) {
     return { status: "False", reason: "PruneFailed", message: conditionMessage(pruned.error) };
   }
+  const { refused } = result.health;
+  if (refused !== undefined) {
+    // Its account may not read what it applied: health cannot be judged, so not Ready.
+    const message = `applied ${fetched.revision} but the GitSync's account may not read ${refused}`;
+    return { status: "False", reason: "Forbidden", message: message.slice(0, 4000) };
+  }
   const prunedNote = pruned.deleted.length > 0 ? `, pruned ${pruned.deleted.length}` : "";
   return {
     status: "True",

@@ -250,6 +250,7 @@ function phaseDeps(
       known: new Set(req.previous.map(desiredKey)),
       ...(req.cached === undefined ? {} : { cached: req.cached }),
       ...(req.shape === undefined ? {} : { shape: req.shape }),
+      ...(req.actor?.account === undefined ? {} : { actingAs: req.actor.account.username }),
     },
     read: actor.read,
     clock: env.clock,

@@ -1,8 +1,10 @@
 /** Events for allowed out-of-band changes: who, why, until when; never a value. */
 import { describe, expect, it } from "vitest";
 import { decide } from "../../src/admission/decide.js";
+import type { GitLocation } from "../../src/admission/decision.js";
 import {
   EVENT_ANNOTATIONS,
+  USER_UID_ANNOTATION,
   admissionEvent,
   isPolicyDenial,
   microTime,
@@ -17,8 +19,12 @@ import {
   deployment,
   glass,
   policyOf,
+  reconciler,
   request,
 } from "./helpers.js";
+import type { GuardPolicy } from "../../src/admission/policy-types.js";
+import type { AdmissionObject, AdmissionRequest } from "../../src/admission/review-types.js";
+import type { KubeObject, ObjectRef } from "../../src/kube/objects.js";
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -165,5 +171,109 @@ describe("admission Events", () => {
     const audit = decide(req, [policyOf({ mode: "Audit", match })], NOW);
     expect(audit.reason).toBe("AuditMode");
     expect(isPolicyDenial(audit)).toBe(false);
+  });
+});
+
+describe("attribution facts", () => {
+  const location: GitLocation = {
+    gitSync: { namespace: "shop", name: "app" },
+    url: "https://git.example.com/shop.git",
+    path: "deploy/web.yaml",
+  };
+  /** The GitSync inventory holds shop/web, as apps/v1 Deployment (never as a Scale). */
+  const locate = (ref: ObjectRef): GitLocation | undefined =>
+    ref.kind === "Deployment" && ref.namespace === "shop" && ref.name === "web"
+      ? location
+      : undefined;
+  const fieldsOf = (event: KubeObject): unknown =>
+    JSON.parse(event.metadata.annotations?.[EVENT_ANNOTATIONS.changedFields] ?? "null");
+  const eventOf = (req: AdmissionRequest, policies: readonly GuardPolicy[]): KubeObject => {
+    const decision = decide(req, policies, NOW, { locate });
+    expect(wantsEvent(decision, req)).toBe(true);
+    return admissionEvent({ decision, request: req, now: NOW, instance: "p", id: "ab" });
+  };
+
+  it("carry the requester's UID when the API server gives one, and no key when it does not", () => {
+    const mark = glass("bob", "INC-7", NOW + HOUR);
+    const parts = { actor: bob, object: deployment(mark, { image: "web:2" }) };
+    const plain = request({ ...parts, oldObject: deployment(mark) });
+    const withUid = { ...plain, userInfo: { ...plain.userInfo, uid: "6f1c-bob" } };
+    expect(eventOf(withUid, [defaultPolicy()]).metadata.annotations).toMatchObject({
+      [EVENT_ANNOTATIONS.user]: "bob",
+      [USER_UID_ANNOTATION]: "6f1c-bob",
+    });
+    expect(USER_UID_ANNOTATION).toBe("gitops-guard.io/uid");
+    const without = eventOf(plain, [defaultPolicy()]).metadata.annotations ?? {};
+    expect(Object.keys(without)).not.toContain(USER_UID_ANNOTATION);
+  });
+
+  it("name the fields changed of an inventoried object no policy selects (NoPolicy, NotGuarded)", () => {
+    const req = request({ actor: alice, object: deployment({}, { image: "web:2" }) });
+    const image = ["/spec/template/spec/containers/0/image"];
+    const noPolicy = eventOf(req, []);
+    expect(noPolicy["reason"]).toBe("NoPolicy");
+    expect(fieldsOf(noPolicy)).toEqual(image);
+    const configMapsOnly = policyOf({
+      match: { resources: [{ apiGroups: [""], kinds: ["ConfigMap"] }] },
+    });
+    const notGuarded = eventOf(req, [configMapsOnly]);
+    expect(notGuarded["reason"]).toBe("NotGuarded");
+    expect(fieldsOf(notGuarded)).toEqual(image);
+    // A no-op update (a reconciler's apply that changes nothing) is no drift: no fact, no write.
+    const same = request({ actor: alice, object: deployment(), oldObject: deployment() });
+    expect(wantsEvent(decide(same, [], NOW, { locate }), same)).toBe(false);
+  });
+
+  it("make no fact of the reconciler's own writes, where no policy names reconcilers", () => {
+    const edit = { object: deployment({}, { image: "web:2" }) };
+    const byReconciler = request({ actor: reconciler, ...edit });
+    const reconcilerUsername = reconciler.username;
+    const context = { locate, reconcilerUsername };
+    const configMapsOnly = policyOf({
+      match: { resources: [{ apiGroups: [""], kinds: ["ConfigMap"] }] },
+    });
+    for (const policies of [[], [configMapsOnly]]) {
+      const decision = decide(byReconciler, policies, NOW, context);
+      expect(decision.effect).toBe("allow");
+      expect(decision.byReconciler).toBe(true);
+      expect(wantsEvent(decision, byReconciler)).toBe(false);
+      const prune = request({ actor: reconciler, operation: "DELETE", oldObject: deployment() });
+      expect(wantsEvent(decide(prune, policies, NOW, context), prune)).toBe(false);
+      // A GitSync's own account writing what it owns is Git's too.
+      const tenant = { ...context, reconcilerUsername: "other", gitSyncWriter: () => "shop/web" };
+      expect(wantsEvent(decide(byReconciler, policies, NOW, tenant), byReconciler)).toBe(false);
+      // Anyone else's write of the same object is a fact.
+      const byAlice = request({ actor: alice, ...edit });
+      expect(wantsEvent(decide(byAlice, policies, NOW, context), byAlice)).toBe(true);
+    }
+  });
+
+  it("name a scale's parent and /spec/replicas, so the auditor joins it to the Deployment's drift", () => {
+    const scaleObj = (n: number): AdmissionObject => ({
+      apiVersion: "autoscaling/v1",
+      kind: "Scale",
+      metadata: { name: "web", namespace: "shop", resourceVersion: String(40 + n) },
+      spec: { replicas: n },
+      status: { replicas: 2 },
+    });
+    const req = request({
+      actor: alice,
+      subResource: "scale",
+      kind: { group: "autoscaling", version: "v1", kind: "Scale" },
+      object: scaleObj(5),
+      oldObject: scaleObj(2),
+    });
+    for (const policies of [[defaultPolicy()], []]) {
+      const event = eventOf(req, policies);
+      expect(event["regarding"]).toEqual({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        namespace: "shop",
+        name: "web",
+      });
+      expect(fieldsOf(event)).toEqual(["/spec/replicas"]);
+    }
+    expect(decide(req, [defaultPolicy()], NOW, { locate }).reason).toBe("ScaleSubresource");
+    expect(decide(req, [], NOW, { locate }).location).toEqual(location);
   });
 });

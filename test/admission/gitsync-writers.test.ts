@@ -105,6 +105,71 @@ describe("which GitSync identity may write which object", () => {
   });
 });
 
+describe("an inventory entry is a claim, not proof (anyone with gitsyncs/status writes it)", () => {
+  // team-a wrote team-b's Deployment web into its own GitSync's status.inventory.
+  const claimed = buildWriterIndex(
+    [
+      gitSync("team-a", "apps", [web("team-a"), web("shop")], "deployer"),
+      gitSync("team-b", "apps", [web("shop")], "deployer"),
+      gitSync("team-d", "apps", [{ ...web("team-b"), name: "team-b-only" }], "deployer"),
+    ],
+    SETTINGS,
+  );
+  const a = sa("team-a", "deployer").username;
+  const b = sa("team-b", "deployer").username;
+  const ownedBy = (namespace: string) => ({
+    "gitops-guard.io/gitsync-name": "apps",
+    "gitops-guard.io/gitsync-namespace": namespace,
+  });
+
+  it("trusts, of two claimants, only the one whose owner labels the object carries", () => {
+    expect(claimed.writerFor(a, web("shop"), ownedBy("team-b"))).toBeUndefined();
+    expect(claimed.writerFor(b, web("shop"), ownedBy("team-b"))).toBe("team-b/apps");
+    expect(claimed.writerFor(a, web("shop"), ownedBy("team-a"))).toBe("team-a/apps");
+    expect(claimed.writerFor(b, web("shop"), ownedBy("team-a"))).toBeUndefined();
+  });
+
+  it("trusts neither when the object as it is is unknown or unlabelled", () => {
+    expect(claimed.writerFor(a, web("shop"))).toBeUndefined();
+    expect(claimed.writerFor(b, web("shop"))).toBeUndefined();
+    expect(claimed.writerFor(b, web("shop"), {})).toBeUndefined();
+    expect(claimed.writerFor(b, web("shop"), ownedBy("team-z"))).toBeUndefined();
+  });
+
+  it("does not trust a sole claimant with an object labelled as another GitSync's", () => {
+    const only = { ...web("team-b"), name: "team-b-only" };
+    const d = sa("team-d", "deployer").username;
+    expect(claimed.writerFor(d, only, ownedBy("team-b"))).toBeUndefined();
+    expect(claimed.writerFor(d, only, ownedBy("team-d"))).toBe("team-d/apps");
+    expect(claimed.writerFor(d, only)).toBe("team-d/apps");
+    // An object no GitSync claims stays its own namespace's GitSync's, labels or not.
+    expect(claimed.writerFor(a, { ...web("team-a"), name: "new" })).toBe("team-a/apps");
+  });
+
+  it("decide() reads the labels from the review's oldObject", () => {
+    const decideAs = (actor: Actor) =>
+      core.decide(
+        request({
+          actor,
+          namespace: "shop",
+          object: { ...deployment({}, { image: "web:2" }), metadata: { name: "web" } },
+          oldObject: {
+            ...deployment(),
+            metadata: { name: "web", namespace: "shop", labels: ownedBy("team-b") },
+          },
+        }),
+        [defaultPolicy()],
+        NOW,
+        {
+          locate: () => undefined,
+          gitSyncWriter: (user, ref, labels) => claimed.writerFor(user, ref, labels),
+        },
+      );
+    expect(decideAs(sa("team-a", "deployer")).effect).toBe("deny");
+    expect(decideAs(sa("team-b", "deployer")).reason).toBe("Reconciler");
+  });
+});
+
 describe("decide() with GitSync identities", () => {
   const policy = defaultPolicy();
   const context = {

@@ -170,4 +170,97 @@ describe("admission and tenant GitSyncs", () => {
     const ownDuringOutage = await as(a.username, ["create", "configmap", "own2", "-n", nsA]);
     expect(ownDuringOutage.code, ownDuringOutage.stderr).toBe(0);
   });
+
+  it("does not trust an inventory entry a tenant wrote itself into its GitSync's status", async () => {
+    // In the tenant's own namespace, where the backstop's namespace bound lets its account
+    // through: only the webhook's ownership rule stands between it and the platform's object.
+    const nsA = await testNamespace("adm-a");
+    await startAdmission(nsA, { namespaces: [nsA] });
+    await createPolicy(nsA, GUARD_CONFIGMAPS);
+    const a = await tenantAccount(nsA, "deployer");
+    // a's role may also write its GitSync's status (a tenant given too much, or a leaked token).
+    const admin = clientAs("admin");
+    const rbac = "rbac.authorization.k8s.io/v1";
+    await admin.create({
+      apiVersion: rbac,
+      kind: "Role",
+      metadata: { name: "status-writer", namespace: nsA },
+      rules: [
+        { apiGroups: ["gitops-guard.io"], resources: ["gitsyncs/status"], verbs: ["get", "patch"] },
+      ],
+    });
+    await admin.create({
+      apiVersion: rbac,
+      kind: "RoleBinding",
+      metadata: { name: "status-writer", namespace: nsA },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "status-writer" },
+      subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: nsA }],
+    });
+    const platform = await GitRepo.create();
+    const pc = await platform.commit("p", {
+      "p.yaml": yaml(configMap("platform", { v: "1" }, { namespace: nsA })),
+    });
+    const pName = `platform-${nsA}`;
+    await putGitSync("gitops-guard-system", pName, {
+      url: platform.url,
+      ref: { branch: "main" },
+      deletionPolicy: "Orphan",
+    });
+    onTestFinished(async () => {
+      await admin.delete({ ...GITSYNC, namespace: "gitops-guard-system", name: pName });
+    });
+    await waitForApplied("gitops-guard-system", pName, pc);
+    // Suspended: the reconciler never writes its status, so the claim below stays.
+    await putGitSync(nsA, "a", {
+      url: (await GitRepo.create()).url,
+      ref: { branch: "main" },
+      serviceAccountName: "deployer",
+      suspend: true,
+    });
+    // The API server loads a changed backstop asynchronously: wait until it trusts a in nsA.
+    await eventually("the API server to trust a's account in its own namespace", async () => {
+      const r = await as(a.username, [
+        "create",
+        "configmap",
+        "probe",
+        "-n",
+        nsA,
+        "--dry-run=server",
+      ]);
+      return r.code === 0;
+    });
+    const claim = {
+      status: {
+        inventory: [{ apiVersion: "v1", kind: "ConfigMap", namespace: nsA, name: "platform" }],
+      },
+    };
+    const wrote = await as(a.username, [
+      "patch",
+      "gitsync",
+      "a",
+      "-n",
+      nsA,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify(claim),
+    ]);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    // nsA/a sorts before gitops-guard-system/...: once the webhook reads the claim, its
+    // message names a's GitSync as where the object comes from.
+    const takeOver = ["label", "configmap", "platform", "-n", nsA, "x=1"];
+    let last = "";
+    await eventually("the webhook to read a's claim", async () => {
+      const r = await as(a.username, [...takeOver, "--dry-run=server"]);
+      last = r.stderr;
+      const webhook = r.stderr.includes("admission webhook");
+      return r.code === 0 || (webhook && r.stderr.includes(`GitSync ${nsA}/a`));
+    }).catch((err: unknown) => {
+      throw new Error(`${String(err)}; last answer: ${last}`);
+    });
+    const refused = await as(a.username, takeOver);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("admission webhook");
+    expect(refused.stderr).toContain(`${a.username} may not change it directly`);
+  });
 });

@@ -43,11 +43,11 @@ describe("the ValidatingWebhookConfiguration", () => {
     expect(manifest).toEqual(JSON.parse(JSON.stringify(built)));
   });
 
-  it("is lockout-safe: Ignore, None, short timeout, Equivalent, system namespaces excluded", () => {
+  it("is lockout-safe: Ignore, NoneOnDryRun (Events), short timeout, Equivalent, system namespaces excluded", () => {
     const hook = hookOf(webhookConfiguration({ ownNamespace: "gg", clientConfig: SERVICE }));
     expect(hook).toMatchObject({
       failurePolicy: "Ignore",
-      sideEffects: "None",
+      sideEffects: "NoneOnDryRun",
       timeoutSeconds: 5,
       matchPolicy: "Equivalent",
       admissionReviewVersions: ["v1"],

@@ -168,6 +168,10 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
     await guarded(ns, ["frozen", "marker"]);
     const auditor = await startAuditor();
     await guardedByWebhook(ns, "frozen");
+    // The later step is a second validating webhook, not a ValidatingAdmissionPolicy: the API
+    // server runs ValidatingAdmissionPolicies before validating webhooks, so a VAP's denial
+    // means ours is never called and no fact exists to expire (attribution-paths.int.test.ts
+    // shows that). Webhooks run after it, as does ResourceQuota, which is the case to cover.
     await vetoUpdates(ns, "frozen");
     const expired = async (): Promise<number> =>
       Number(

@@ -106,6 +106,33 @@ describe("changedManagers", () => {
     ]);
   });
 
+  it("counts a scale's writer (no time on its entry), so a scale is never taken for Git's apply", () => {
+    const apply = { manager: "gitops-guard", operation: "Apply", time: "2026-03-01T09:00:00Z" };
+    const before = withManagers([{ ...apply, fieldsV1: { replicas: 1, image: 1 } }]);
+    const after = withManagers([
+      { ...apply, fieldsV1: { image: 1 } },
+      { manager: "kubectl", operation: "Update", subresource: "scale", fieldsV1: { replicas: 1 } },
+    ]);
+    const managers = changedManagers(before, after);
+    expect(managers).toContainEqual({
+      manager: "kubectl",
+      operation: "Update",
+      subresource: "scale",
+    });
+    const identities = {
+      usernames: new Set<string>(),
+      groups: new Set<string>(),
+      fieldManager: "gitops-guard",
+    };
+    expect(
+      isReconcilerChange({ source: "managedFields", fieldManagers: [] }, managers, identities),
+    ).toBe(false);
+    // The Apply entry's old time is no write time: the fact is matched in the observation window.
+    const fact = admissionFact({ changedFields: ["/spec/replicas"], timeMs: T0 + 200 });
+    const named = attribute(input({ managers, admission: [fact], paths: ["/spec/replicas"] }));
+    expect(named.user?.username).toBe("bob");
+  });
+
   it("counts a same-second rewrite by its changed fields", () => {
     const t = secondIso(T0);
     const before = withManagers([
@@ -179,6 +206,26 @@ describe("attribute", () => {
     expect(joined.user).toBeUndefined();
     expect(joined.source).toBe("managedFields");
     expect(attribute(input({ admission: [fact], paths: ["/data/x"] })).event?.uid).toBe("u-1");
+  });
+
+  it("never takes a later request's fact (made on this very state) for the write that made it", () => {
+    // alice edits (old rv 10, writes 11); self-heal undoes it at once (old rv 11): both facts in
+    // the window, and the later one (the reconciler's, no policy to tell) must not win.
+    const alice = admissionFact({
+      user: { username: "alice", groups: [] },
+      oldResourceVersion: "10",
+      timeMs: T0 + 100,
+    });
+    const heal = admissionFact({
+      user: { username: "reconciler", groups: [] },
+      oldResourceVersion: "11",
+      timeMs: T0 + 105,
+    });
+    const seen = attribute(input({ admission: [alice, heal], paths: ["/data/x"] }));
+    expect(seen.user?.username).toBe("alice");
+    // A deletion's request starts from the last state seen: its own fact still counts.
+    const gone = admissionFact({ operation: "DELETE", oldResourceVersion: "11" });
+    expect(attribute(input({ admission: [gone], deletion: true })).user?.username).toBe("bob");
   });
 
   it("uses the observation window when the API server recorded no write time", () => {

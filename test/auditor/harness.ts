@@ -227,12 +227,14 @@ export function userKubeconfig(
 
 /**
  * bob's break-glass edit of a harness ConfigMap: reason "INC-4711 database failover", expiring
- * in 30 minutes, LOG_LEVEL=trace.
+ * in 30 minutes, LOG_LEVEL=trace. by: the holder annotation the webhook requires (its absence
+ * is fine where no webhook judges the edit).
  */
 export async function breakGlassEdit(
   client: KubeClient,
   namespace: string,
   name: string,
+  by?: string,
 ): Promise<void> {
   const live = await client.get<KubeObject>(ref(namespace, name));
   if (live === undefined) throw new Error(`ConfigMap ${namespace}/${name} is not there`);
@@ -243,6 +245,7 @@ export async function breakGlassEdit(
       annotations: {
         "gitops-guard.io/break-glass": "INC-4711 database failover",
         "gitops-guard.io/break-glass-expires": new Date(Date.now() + 30 * 60_000).toISOString(),
+        ...(by === undefined ? {} : { "gitops-guard.io/break-glass-by": by }),
       },
     },
     data: { LOG_LEVEL: "trace" },

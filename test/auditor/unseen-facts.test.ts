@@ -16,6 +16,7 @@ import { sink } from "../helpers/log-sink.js";
 
 const T0 = Date.UTC(2026, 11, 6, 9, 0, 0);
 const SETTLE_MS = 5000;
+const RECONCILER = "system:serviceaccount:gitops-guard-system:gitops-guard-reconciler";
 const CM: KubeObject = {
   apiVersion: "v1",
   kind: "ConfigMap",
@@ -23,9 +24,9 @@ const CM: KubeObject = {
   data: { v: "git" },
 };
 
-function fact(uid: string, timeMs: number): AdmissionFact {
+function fact(uid: string, timeMs: number, username = "admin"): AdmissionFact {
   return {
-    user: { username: "admin", groups: [] },
+    user: { username, groups: [] },
     group: "",
     kind: "ConfigMap",
     namespace: "ns",
@@ -74,6 +75,11 @@ function setUp(clock: FakeClock): {
     originOf: () => undefined,
     baselineOf: () => CM,
     settleMs: SETTLE_MS,
+    reconcilers: () => ({
+      usernames: new Set([RECONCILER]),
+      groups: new Set<string>(),
+      fieldManager: "gitops-guard",
+    }),
   });
   return { unseen, journal, recorder };
 }
@@ -119,5 +125,15 @@ describe("unseen admission facts", () => {
     await clock.advance(500);
     await check(unseen, fact("same", clock.now()), clock);
     expect(journal.list().filter((r) => r.type === "drift-detected")).toHaveLength(1);
+  });
+
+  it("never journals a reconciler's write (self-heal of an object no policy selects) as drift", async () => {
+    const clock = new FakeClock(T0);
+    const { unseen, journal } = setUp(clock);
+    // Without a policy the webhook cannot tell the reconciler: its NoPolicy fact names it.
+    await check(unseen, { ...fact("heal", clock.now(), RECONCILER), decision: "NoPolicy" }, clock);
+    expect(journal.list()).toEqual([]);
+    await check(unseen, { ...fact("edit", clock.now()), decision: "NoPolicy" }, clock);
+    expect(journal.list().map((r) => r.user?.username)).toEqual(["admin"]);
   });
 });

@@ -40,10 +40,25 @@ export async function until(what: string, check: () => Promise<boolean>): Promis
   throw new Error(`timed out waiting for ${what}`);
 }
 
-export async function writes(kube: KubeClient, count: number, from: number): Promise<number[]> {
-  const ref = { apiVersion: "v1", kind: "ConfigMap", namespace: NS, name: "guarded" };
+/** The name of the guarded ConfigMap write i goes to: one, or spread over `spread` of them. */
+export function guardedName(i: number, spread = 1): string {
+  return spread <= 1 ? "guarded" : `guarded-${String(i % spread)}`;
+}
+
+export async function writes(
+  kube: KubeClient,
+  count: number,
+  from: number,
+  spread = 1,
+): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
+    const ref = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: NS,
+      name: guardedName(i, spread),
+    };
     const start = performance.now();
     await kube.mergePatch(ref, { data: { n: String(from + i) } });
     times.push(performance.now() - start);
@@ -112,17 +127,26 @@ export function startWebhook(
   };
 }
 
-export async function setUp(info: ControlPlaneInfo, admin: KubeClient): Promise<KubeObject> {
+/** The bench namespace, its guarded ConfigMaps ("guarded", and `spread` more) and the policy. */
+export async function setUp(
+  info: ControlPlaneInfo,
+  admin: KubeClient,
+  spread = 1,
+): Promise<KubeObject> {
   const rbac = readFileSync(new URL("../../webhooks/webhook-rbac.yaml", import.meta.url), "utf8");
   for (const doc of parseAllDocuments(rbac)) await admin.apply(doc.toJS() as KubeObject);
   await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
   const reconciler = createKubeClient({ kubeconfig: info.kubeconfigs.reconciler });
-  await reconciler.apply({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "guarded", namespace: NS },
-    data: { n: "0" },
-  });
+  const spreadNames =
+    spread > 1 ? Array.from({ length: spread }, (_, i) => guardedName(i, spread)) : [];
+  for (const name of ["guarded", ...spreadNames]) {
+    await reconciler.apply({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace: NS },
+      data: { n: "0" },
+    });
+  }
   return admin.create({
     apiVersion: "gitops-guard.io/v1alpha1",
     kind: "GuardPolicy",

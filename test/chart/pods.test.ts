@@ -48,6 +48,36 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     expect(podOf(controller).serviceAccountName).toBe("gitops-guard-controller");
   });
 
+  it("give both pods the tenant default account `default` and no file:// Git URLs by default", async () => {
+    for (const deployment of [webhook, controller]) {
+      const config = await configOf(deployment);
+      // The webhook trusts what the reconciler acts as: both must compute the same account.
+      expect(config.defaultServiceAccount).toBe("default");
+      expect(config.allowFileUrls).toBe(false);
+      const env = podOf(deployment).containers[0]!.env;
+      expect(env).toContainEqual({
+        name: "GITOPS_GUARD_DEFAULT_SERVICE_ACCOUNT",
+        value: "default",
+      });
+      expect(env.map((v) => v.name)).not.toContain("GITOPS_GUARD_ALLOW_FILE_URLS");
+      expect(podOf(deployment).containers[0]!.args.join(" ")).not.toContain("allow-file-urls");
+    }
+  });
+
+  it("let the reconciler look up a deleted GitSync's account whatever reconciler.clusterRole is", () => {
+    // Its own ClusterRole, not the apply role a narrower reconciler.clusterRole replaces: without
+    // it, finalization gets 403 and a deleted GitSync waits forever (src/reconciler/deletion.ts).
+    const narrowed = render({ values: { reconciler: { clusterRole: "view" } } });
+    const role = find(narrowed, "ClusterRole", "gitops-guard-reconciler") as KubeObject & {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    expect(role.rules).toContainEqual({
+      apiGroups: [""],
+      resources: ["serviceaccounts"],
+      verbs: ["get"],
+    });
+  });
+
   it("serves the audit webhook from the mounted Secrets when enabled", async () => {
     const values = {
       auditWebhook: { enabled: true, tlsSecretName: "audit-tls", tokenSecretName: "audit-token" },
@@ -98,6 +128,8 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     const byDefault = await configOf(controller);
     expect(byDefault.reconciler).toEqual({
       workers: 4,
+      applyConcurrency: 8,
+      healWorkers: 4,
       gitTimeoutSeconds: 120,
       toolsPath: "/usr/local/bin:/usr/bin:/bin",
       healLoopThreshold: 3,
@@ -111,6 +143,8 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
       controller: { secretsWorkers: 2, keyRenewPeriodHours: 0, watchNamespace: "team-a" },
       reconciler: {
         workers: 8,
+        applyConcurrency: 16,
+        healWorkers: 2,
         gitTimeoutSeconds: 600,
         healLoop: { threshold: 5, windowSeconds: 120, backoffSeconds: 10, backoffCapSeconds: 1800 },
       },
@@ -119,6 +153,8 @@ describe("the chart's Deployments", { timeout: GO_TOOL_BUILD_TIMEOUT_MS }, () =>
     const config = await configOf(find(set, "Deployment", "gitops-guard-controller"));
     expect(config.reconciler).toEqual({
       workers: 8,
+      applyConcurrency: 16,
+      healWorkers: 2,
       gitTimeoutSeconds: 600,
       toolsPath: "/usr/local/bin:/usr/bin:/bin",
       healLoopThreshold: 5,

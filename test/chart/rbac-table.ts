@@ -88,6 +88,7 @@ function reconciler({ other }: Names): Check[] {
     may(`patch ${GS}:status`, other, "GitSync conditions"),
     may(`patch ${GS}`, other, "the push webhook's requested-at annotation"),
     may("get secrets", other, "Git credentials and SOPS keys"),
+    may("get serviceaccounts", other, "a deleted GitSync: does its account still exist"),
     may(`watch ${GP}`, undefined, "the auditor's policies"),
     may("list events.events.k8s.io", undefined, "the auditor reads the webhook's Events"),
   ];

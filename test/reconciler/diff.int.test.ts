@@ -9,6 +9,7 @@ import { GitRepo } from "./helpers/git-repo.js";
 import { putGitSync, requestSync, startReconciler, waitForApplied } from "./helpers/harness.js";
 import { ensureHelm, ensureKustomize } from "./helpers/kustomize.js";
 import { configMap, yaml } from "./helpers/manifests.js";
+import { tenantAccount } from "./helpers/tenants.js";
 
 const PASSWORD = "pw-diff-7f3a-never-printed";
 const NEW_PASSWORD = "pw-diff-91bc-never-printed";
@@ -149,4 +150,47 @@ it("names a GitSync that does not exist, with exit status 2", async () => {
   const bad = await gitopsGuard(["diff", "a/b/c"], { env: {} });
   expect(bad.code).toBe(2);
   expect(bad.err).toContain("GG_DIFF_TARGET_INVALID");
+});
+
+it("dry-runs as the GitSync's account: a ClusterRoleBinding it may not create is refused, though the admin running diff could", async () => {
+  const ns = await testNamespace("diff-tenant");
+  const sa = await tenantAccount(ns, "deployer");
+  const binding = `${ns}-escalate`;
+  const repo = await GitRepo.create();
+  await repo.commit("own namespace and cluster-wide", {
+    "a.yaml": yaml(configMap("a", { v: "1" }, { namespace: ns })),
+    "crb.yaml": yaml({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: binding },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: ns }],
+    }),
+  });
+  // Never synced: diff alone reads the GitSync (and its Git) and dry-runs.
+  await putGitSync(ns, "apps", {
+    url: repo.url,
+    ref: { branch: "main" },
+    serviceAccountName: "deployer",
+  });
+  const shown = await diff(ns);
+  expect(shown.code, shown.err).toBe(1);
+  expect(shown.err).toContain(`dry-run as ${sa.username} (the GitSync's account)`);
+  const refusal = shown.out.split("\n").find((l) => l.startsWith("! ")) ?? "";
+  expect(refusal).toContain(`ClusterRoleBinding/${binding}`);
+  expect(refusal).toContain(sa.username);
+  expect(refusal).toContain("forbidden");
+  expect(shown.out).toContain(`+ ConfigMap/${ns}/a`);
+  expect(shown.out).toContain("1 to apply, 0 to prune, 0 unchanged, 1 refused");
+
+  // The admin running diff may create it: as themselves (--as overrides), nothing is refused.
+  const asAdmin = await diff(ns, "--as", "envtest-admin", "--as-group", "system:masters");
+  expect(asAdmin.err).toContain("dry-run as envtest-admin (--as)");
+  expect(asAdmin.out).toContain(`+ ClusterRoleBinding/${binding}`);
+  expect(asAdmin.out).toContain("2 to apply, 0 to prune, 0 unchanged, 0 refused");
+  // A GitSync that names no account, with the controller's default: that account (no rights).
+  await putGitSync(ns, "apps", { url: repo.url, ref: { branch: "main" } });
+  const byDefault = await diff(ns, "--default-service-account", "default");
+  expect(byDefault.err).toContain(`dry-run as system:serviceaccount:${ns}:default`);
+  expect(byDefault.out).toContain("0 to apply, 0 to prune, 0 unchanged, 2 refused");
 });

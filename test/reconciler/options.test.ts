@@ -15,9 +15,11 @@ describe("reconcilerOptions", () => {
     expect(reconcilerOptions(reconcilerConfig().reconciler)).toEqual(RECONCILER_DEFAULTS);
   });
 
-  it("takes workers, the git timeout and the heal-loop backoff from Config, in milliseconds", () => {
+  it("takes workers, apply concurrency, heal workers, the git timeout and the heal-loop backoff from Config, in milliseconds", () => {
     const config = reconcilerConfig({
       GITOPS_GUARD_RECONCILER_WORKERS: "2",
+      GITOPS_GUARD_RECONCILER_APPLY_CONCURRENCY: "3",
+      GITOPS_GUARD_RECONCILER_HEAL_WORKERS: "6",
       GITOPS_GUARD_RECONCILER_GIT_TIMEOUT_SECONDS: "30",
       GITOPS_GUARD_RECONCILER_HEAL_LOOP_THRESHOLD: "5",
       GITOPS_GUARD_RECONCILER_HEAL_LOOP_WINDOW_SECONDS: "120",
@@ -27,6 +29,8 @@ describe("reconcilerOptions", () => {
     expect(reconcilerOptions(config.reconciler)).toEqual({
       ...RECONCILER_DEFAULTS,
       workers: 2,
+      concurrency: 3,
+      healWorkers: 6,
       gitTimeoutMs: 30_000,
       healLoopThreshold: 5,
       healLoopWindowMs: 120_000,

@@ -259,6 +259,7 @@ describe("immutable-field refusals", () => {
   it("names the field from the Status causes and the migration for the kind", () => {
     const job = immutableRefusal(ref("Job"), {
       status: 422,
+      reason: "Invalid",
       message:
         'Job.batch "x" is invalid: spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable',
       causes: [
@@ -273,8 +274,12 @@ describe("immutable-field refusals", () => {
     expect(job?.migration).toContain("give the Job a new name in Git");
     const sts = immutableRefusal(ref("StatefulSet"), {
       status: 422,
+      reason: "Invalid",
       message:
         "StatefulSet.apps \"x\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+      causes: [
+        { reason: "FieldValueForbidden", field: "spec", message: "Forbidden: updates to ..." },
+      ],
     });
     expect(sts?.field).toBe("spec");
     expect(sts?.migration).toContain("kubectl delete statefulset x -n apps --cascade=orphan");
@@ -286,6 +291,25 @@ describe("immutable-field refusals", () => {
         status: 422,
         message: 'ConfigMap "x" is invalid: metadata.name: Invalid value',
       }),
+    ).toBeUndefined();
+    // An invalid value inside a Job's template, on a Job whose name says "immutable": the
+    // causes decide, not the text.
+    expect(
+      immutableRefusal(
+        { ...ref("Job"), name: "immutable-report" },
+        {
+          status: 422,
+          reason: "Invalid",
+          message: 'Job.batch "immutable-report" is invalid: field is immutable-ish',
+          causes: [
+            {
+              reason: "FieldValueRequired",
+              field: "spec.template.spec.containers[0].image",
+              message: "Required value",
+            },
+          ],
+        },
+      ),
     ).toBeUndefined();
     expect(
       immutableRefusal(ref("Job"), { status: 409, message: "field is immutable" }),

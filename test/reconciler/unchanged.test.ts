@@ -27,6 +27,8 @@ function setting(level: string): DesiredObject {
 
 interface Case {
   readonly last?: LastApply;
+  /** The user the apply impersonates (Applier.actingAs). */
+  readonly actingAs?: string;
   /** The watch cache's resourceVersion for the object; undefined: not in the cache. */
   readonly cachedVersion?: string;
   readonly known?: boolean;
@@ -39,6 +41,7 @@ async function applyWith(desired: DesiredObject, c: Case) {
     concurrency: 1,
     lastApplies: new Map(c.last === undefined ? [] : [[desired.key, c.last]]),
     known: new Set(c.known === false ? [] : [desired.key]),
+    ...(c.actingAs === undefined ? {} : { actingAs: c.actingAs }),
     cached: (ref) =>
       c.cachedVersion === undefined
         ? undefined
@@ -92,6 +95,39 @@ describe("applyObject skips what cannot change", () => {
   it("applies when the cache does not know the object, or nothing was applied before", async () => {
     expect((await applyWith(desired, { last: { resourceVersion: "7", sent } })).applies).toBe(1);
     expect((await applyWith(desired, { cachedVersion: "7" })).applies).toBe(1);
+  });
+
+  it("applies again when another account acts for the GitSync (its rights are tested)", async () => {
+    const wide = "system:serviceaccount:team-a:wide";
+    const narrow = "system:serviceaccount:team-a:narrow";
+    const asWide = sentDigest(desired.object, wide);
+    expect(asWide).not.toBe(sent);
+    expect(asWide).not.toBe(sentDigest(desired.object, narrow));
+    const same = await applyWith(desired, {
+      last: { resourceVersion: "7", sent: asWide },
+      cachedVersion: "7",
+      actingAs: wide,
+    });
+    expect(same.applies).toBe(0);
+    expect(same.applied.sent).toBe(asWide);
+    const changed = await applyWith(desired, {
+      last: { resourceVersion: "7", sent: asWide },
+      cachedVersion: "7",
+      actingAs: narrow,
+    });
+    expect(changed.applies).toBe(1);
+    // From the reconciler's own identity to an account, and back, alike.
+    const fromOwn = await applyWith(desired, {
+      last: { resourceVersion: "7", sent },
+      cachedVersion: "7",
+      actingAs: narrow,
+    });
+    expect(fromOwn.applies).toBe(1);
+    const toOwn = await applyWith(desired, {
+      last: { resourceVersion: "7", sent: asWide },
+      cachedVersion: "7",
+    });
+    expect(toOwn.applies).toBe(1);
   });
 
   it("applies an object new to the inventory, even with a remembered apply", async () => {

@@ -12,9 +12,11 @@ import {
 } from "../../kube/event-contract.js";
 import { groupOf, type KubeObject } from "../../kube/objects.js";
 import { compact } from "../compact.js";
-import type { AdmissionFact } from "./facts.js";
+import type { AdmissionFact, UserFact } from "./facts.js";
 
 export const ADMISSION_REPORTER = EVENT_REPORTERS.admission;
+/** The requester's UID, when the API server gave one; absent from Events written before it. */
+export const USER_UID_ANNOTATION = ADMISSION_EVENT_ANNOTATIONS.uid;
 /** The label that selects gitops-guard's Events (and only those) for the Event informer. */
 export const ADMISSION_EVENT_SELECTOR = GUARD_EVENT_SELECTOR;
 
@@ -33,6 +35,13 @@ export function str(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** The user an admission Event's (or more-facts entry's) annotations name: uid only when set. */
+export function userOf(annotations: Readonly<Record<string, string>>, username: string): UserFact {
+  const groups = stringList(annotations[ADMISSION_EVENT_ANNOTATIONS.groups]);
+  const uid = str(annotations[USER_UID_ANNOTATION]);
+  return uid === undefined ? { username, groups } : { username, groups, uid };
+}
+
 function eventTimeMs(event: KubeObject): number {
   const raw = str(event["eventTime"]) ?? event.metadata.creationTimestamp;
   const ms = raw === undefined ? Number.NaN : Date.parse(raw);
@@ -49,12 +58,17 @@ function breakGlassOf(
   return expires === undefined ? { reason } : { reason, expires };
 }
 
-function regardingOf(
-  event: KubeObject,
-):
-  | Pick<AdmissionFact, "group" | "kind" | "name" | "namespace" | "apiVersion" | "objectUid">
-  | undefined {
-  const regarding = (event["regarding"] ?? {}) as Record<string, unknown>;
+type FactObject = Pick<
+  AdmissionFact,
+  "group" | "kind" | "name" | "namespace" | "apiVersion" | "objectUid"
+>;
+
+/** The object an Event's regarding (or a batched fact's own regarding) names. */
+function regardingOf(value: unknown): FactObject | undefined {
+  const regarding = (typeof value === "object" && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
   const kind = str(regarding["kind"]);
   const name = str(regarding["name"]);
   if (kind === undefined || name === undefined) return undefined;
@@ -84,18 +98,22 @@ export function parseAdmissionEvent(event: KubeObject): AdmissionFact | undefine
   return parseAdmissionFacts(event)[0];
 }
 
-/** One fact from the annotations of one request, about the Event's object. */
+/** One fact from the annotations of one request, about object. */
 function factOf(
   event: KubeObject,
   annotations: Readonly<Record<string, string>>,
-  at: { readonly timeMs: number; readonly ref: AdmissionFact["event"] },
+  at: {
+    readonly timeMs: number;
+    readonly ref: AdmissionFact["event"];
+    readonly object: FactObject | undefined;
+  },
 ): AdmissionFact | undefined {
   const a = ADMISSION_EVENT_ANNOTATIONS;
   const username = annotations[a.user];
-  const object = regardingOf(event);
+  const object = at.object;
   if (username === undefined || object === undefined) return undefined;
   return compact({
-    user: { username, groups: stringList(annotations[a.groups]) },
+    user: userOf(annotations, username),
     ...object,
     decision: annotations[a.decision] ?? str(event["reason"]) ?? "",
     operation: annotations[a.operation],
@@ -110,6 +128,8 @@ function factOf(
 interface MoreFact {
   readonly annotations?: unknown;
   readonly time?: unknown;
+  /** Its own object, when the batch holds facts about several; else the Event's. */
+  readonly regarding?: unknown;
 }
 
 /** The more-facts annotation's entries; [] when absent or malformed. */
@@ -133,7 +153,8 @@ export function parseAdmissionFacts(event: KubeObject): AdmissionFact[] {
   if (event["action"] === DENIED_ACTION) return [];
   const annotations = event.metadata.annotations ?? {};
   const ref = eventRefOf(event);
-  const first = factOf(event, annotations, { timeMs: eventTimeMs(event), ref });
+  const object = regardingOf(event["regarding"]);
+  const first = factOf(event, annotations, { timeMs: eventTimeMs(event), ref, object });
   if (first === undefined) return [];
   const more = moreFactsOf(annotations[ADMISSION_EVENT_ANNOTATIONS.moreFacts]).flatMap((m, i) => {
     const own = (
@@ -143,6 +164,7 @@ export function parseAdmissionFacts(event: KubeObject): AdmissionFact[] {
     const fact = factOf(event, own, {
       timeMs: Number.isNaN(timeMs) ? first.timeMs : timeMs,
       ref: ref === undefined ? undefined : { ...ref, uid: `${ref.uid}#${String(i + 1)}` },
+      object: m.regarding === undefined ? object : regardingOf(m.regarding),
     });
     return fact === undefined ? [] : [fact];
   });

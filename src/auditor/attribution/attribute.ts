@@ -43,12 +43,24 @@ function related(p: string, q: string): boolean {
 }
 
 /**
- * The fact is about this change: not joined to another record already, and (when both name
- * fields) naming a field the change touched. A deletion has no fields to compare.
+ * A request made on the very state being attributed (its old object had that resourceVersion)
+ * came after the write that made it: a self-heal undoing an edit within milliseconds, whose
+ * fact (an object no policy selects names any writer) must not take the edit's place.
+ */
+function later(fact: AdmissionFact, input: AttributeInput): boolean {
+  const version = input.resourceVersion;
+  return input.deletion !== true && version !== undefined && fact.oldResourceVersion === version;
+}
+
+/**
+ * The fact is about this change: not joined to another record already, not a later request,
+ * and (when both name fields) naming a field the change touched. A deletion has no fields to
+ * compare.
  */
 function fits(fact: AdmissionFact, input: AttributeInput): boolean {
   const uid = fact.event?.uid;
   if (uid !== undefined && input.consumed?.(uid) === true) return false;
+  if (later(fact, input)) return false;
   const paths = input.paths ?? [];
   const fields = fact.changedFields.filter((f) => f.startsWith("/") || f === "");
   if (input.deletion === true || paths.length === 0 || fields.length === 0) return true;
@@ -60,7 +72,10 @@ function fits(fact: AdmissionFact, input: AttributeInput): boolean {
 const SLACK_MS = 2000;
 
 function window(input: AttributeInput): { from: number; to: number } {
-  const written = latestWrite(input.managers);
+  // A writer with no time (the API server stamps none on a scale's entry) may be the latest:
+  // the times of the others can be old, so only the observation window holds.
+  const untimed = input.managers.some((m) => m.timeMs === undefined);
+  const written = untimed ? undefined : latestWrite(input.managers);
   return written === undefined
     ? { from: input.sinceMs - SLACK_MS, to: input.observedMs + SLACK_MS }
     : { from: written - SLACK_MS, to: written + 1000 + SLACK_MS };

@@ -12,6 +12,12 @@ import type { AuditFact } from "./facts.js";
 
 const STRING = { type: "string" } as const;
 
+const USER_SCHEMA = {
+  type: "object",
+  required: ["username"],
+  properties: { username: STRING, uid: STRING, groups: { type: "array", items: STRING } },
+};
+
 const EVENT_SCHEMA = {
   type: "object",
   required: ["auditID", "stage", "verb", "user", "requestReceivedTimestamp"],
@@ -22,16 +28,8 @@ const EVENT_SCHEMA = {
     requestURI: STRING,
     requestReceivedTimestamp: STRING,
     stageTimestamp: STRING,
-    user: {
-      type: "object",
-      required: ["username"],
-      properties: { username: STRING, groups: { type: "array", items: STRING } },
-    },
-    impersonatedUser: {
-      type: "object",
-      required: ["username"],
-      properties: { username: STRING, groups: { type: "array", items: STRING } },
-    },
+    user: USER_SCHEMA,
+    impersonatedUser: USER_SCHEMA,
     objectRef: {
       type: "object",
       properties: {
@@ -122,7 +120,11 @@ function toFact(event: AuditEvent): AuditFact | undefined {
   // An impersonated request acts as the impersonated user; the impersonator is the caller.
   const user = event.impersonatedUser ?? event.user;
   return compact({
-    user: { username: user.username, groups: user.groups ?? [] },
+    user: compact({
+      username: user.username,
+      groups: user.groups ?? [],
+      uid: user.uid || undefined,
+    }),
     verb: event.verb,
     group: ref.apiGroup ?? "",
     resource: ref.resource,

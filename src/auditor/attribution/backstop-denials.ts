@@ -33,6 +33,7 @@ const OPERATIONS: Readonly<Record<string, BackstopDenial["operation"]>> = {
 
 interface AuditUserView {
   readonly username: string;
+  readonly uid?: string;
   readonly groups?: readonly string[];
 }
 

@@ -17,6 +17,8 @@ export interface ObjectKey {
 export interface UserFact {
   readonly username: string;
   readonly groups: readonly string[];
+  /** The authenticator's UID for the user (service accounts, OIDC), when it gave one. */
+  readonly uid?: string;
 }
 
 /** A request the API server's audit webhook reported (ResponseComplete stage). */

@@ -17,7 +17,7 @@ import {
 } from "../../kube/event-contract.js";
 import type { KubeObject } from "../../kube/objects.js";
 import type { FieldChange, JournalEntry, JournalObject } from "../journal/record.js";
-import { str, stringList } from "./admission-events.js";
+import { str, stringList, userOf } from "./admission-events.js";
 
 /** An Event the journal should hold once. */
 export interface EventRecordCandidate {
@@ -88,7 +88,7 @@ function denied(event: KubeObject): Body | undefined {
   return {
     type: "admission-denied",
     object,
-    user: { username, groups: stringList(annotations[a.groups]) },
+    user: userOf(annotations, username),
     diff: fields.slice(0, MAX_FIELDS).map((path) => ({ path, op: opOf(operation) })),
     ...(reason === undefined ? {} : { reason }),
     message: `${operation ?? "request"} denied${by}`,

@@ -41,17 +41,22 @@ function toChange(entry: ManagedFieldsEntry): ManagerChange {
 }
 
 /**
+ * Subresources whose writes change the main resource's fields: a scale writes /spec/replicas
+ * (its entry says subresource "scale"). Status writes are never drift.
+ */
+const SPEC_SUBRESOURCES: ReadonlySet<string> = new Set(["", "scale"]);
+
+/**
  * The managedFields entries of after that before does not have as they are: the managers (and
- * operations) that wrote between the two states. Only the main resource counts; status writes
- * are never drift.
+ * operations) that wrote between the two states. The main resource and its scale count.
  */
 export function changedManagers(
   before: KubeObject | undefined,
   after: KubeObject,
 ): ManagerChange[] {
   const old = before?.metadata.managedFields ?? [];
-  const entries = (after.metadata.managedFields ?? []).filter(
-    (entry) => entry.subresource === undefined || entry.subresource === "",
+  const entries = (after.metadata.managedFields ?? []).filter((entry) =>
+    SPEC_SUBRESOURCES.has(entry.subresource ?? ""),
   );
   const newest = entries
     .map((e) => e.time ?? "")

@@ -40,7 +40,15 @@ export interface FieldChange {
 export interface JournalEntry {
   readonly type: JournalType;
   readonly object?: JournalObject;
-  readonly user?: { readonly username: string; readonly groups: readonly string[] };
+  /**
+   * Who made the change or request. uid: the authenticator's UID for the user, when one was
+   * known (absent from older records: a record without it hashes as it always did).
+   */
+  readonly user?: {
+    readonly username: string;
+    readonly groups: readonly string[];
+    readonly uid?: string;
+  };
   /** Where user came from (drift records): admission, audit-webhook, or managedFields only. */
   readonly userSource?: "admission" | "audit-webhook" | "managedFields";
   readonly fieldManagers?: readonly string[];

@@ -51,7 +51,9 @@ function whoHtml(r: JournalRecord): string {
       : muted("not recorded");
   }
   const groups = r.user.groups.length === 0 ? "no groups" : `groups: ${r.user.groups.join(", ")}`;
-  return `<strong>${esc(r.user.username)}</strong><div class="msg">${esc(groups)}</div>`;
+  const uid =
+    r.user.uid === undefined ? "" : `<div class="msg">uid <code>${esc(r.user.uid)}</code></div>`;
+  return `<strong>${esc(r.user.username)}</strong><div class="msg">${esc(groups)}</div>${uid}`;
 }
 
 function sourceHtml(r: JournalRecord): string | undefined {

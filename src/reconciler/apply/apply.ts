@@ -37,6 +37,8 @@ export interface Applier {
   readonly known: ReadonlySet<string>;
   /** What to send for an object (self-heal's ignored fields left out); default its desired state. */
   readonly shape?: (obj: DesiredObject) => KubeObject;
+  /** The user kube impersonates (the GitSync's account); absent: the reconciler's own. */
+  readonly actingAs?: string;
 }
 
 export function describeObject(ref: ObjectRef): string {
@@ -44,7 +46,7 @@ export function describeObject(ref: ObjectRef): string {
 }
 
 /** The API server's own words, without our "PATCH /apis/...: 422 Invalid" prefix. */
-function serverMessage(err: unknown): string {
+export function serverMessage(err: unknown): string {
   if (isGuardError(err) && typeof err.details["message"] === "string") {
     return err.details["message"];
   }
@@ -90,7 +92,7 @@ function kept(live: KubeObject): KubeObject {
 
 export async function applyObject(applier: Applier, obj: DesiredObject): Promise<AppliedObject> {
   const body = applier.shape?.(obj) ?? obj.object;
-  const sent = sentDigest(body);
+  const sent = sentDigest(body, applier.actingAs);
   const last = applier.known.has(obj.key) ? applier.lastApplies.get(obj.key) : undefined;
   const same = unchangedLive(obj.ref, sent, last, applier.cached);
   if (same !== undefined)

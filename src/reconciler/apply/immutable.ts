@@ -3,7 +3,10 @@ import type { ObjectRef } from "../../kube/objects.js";
 /**
  * Recognises the API server's refusal to change an immutable field and says what to do instead,
  * so a GitSync condition reads "Job db/migrate: spec.template is immutable: give the Job a new
- * name..." rather than a 4 KB dump of a PodTemplateSpec. Pure: it reads the 422 Status details.
+ * name..." rather than a 4 KB dump of a PodTemplateSpec. Pure. The refusal decides control flow
+ * (a hook Job is deleted and created anew on it), so it is read from the 422 Invalid Status's
+ * details.causes, their type and field, never from message text: the message names the object,
+ * and an object called "immutable-db" would make any error about it read as this one.
  */
 export interface ImmutableRefusal {
   readonly field: string;
@@ -12,26 +15,45 @@ export interface ImmutableRefusal {
 
 interface Cause {
   readonly field?: string;
-  readonly message?: string;
   readonly reason?: string;
 }
 
-const IMMUTABLE =
-  /field is immutable|Forbidden: updates to|may not change once set|cannot be changed|is immutable/i;
+/** The cause types of apimachinery's field.Invalid and field.Forbidden, which immutability uses. */
+const REFUSAL_TYPES: ReadonlySet<string> = new Set(["FieldValueInvalid", "FieldValueForbidden"]);
+
+/**
+ * The fields an update may not change, by kind, exactly as the API server names them in a
+ * cause (ValidateImmutableField and the kinds' update validation); a cause below one of them
+ * (spec.template.spec.containers[0].image) is an invalid value, not an immutable field.
+ */
+const FIXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  Job: ["spec.template", "spec.selector", "spec.completionMode", "spec.podFailurePolicy"],
+  StatefulSet: ["spec", "spec.selector"],
+  PersistentVolumeClaim: ["spec"],
+  ConfigMap: ["data", "binaryData", "immutable"],
+  Secret: ["data", "type", "immutable"],
+  Service: ["spec.clusterIP", "spec.clusterIPs[0]", "spec.ipFamilies[0]"],
+};
+
+/** Every other kind: a selector (Deployments, DaemonSets, ReplicaSets, PodDisruptionBudgets). */
+function isFixed(kind: string, field: string): boolean {
+  return FIXED_FIELDS[kind]?.includes(field) ?? /(^|\.)selector$/.test(field);
+}
 
 function causesOf(details: Readonly<Record<string, unknown>>): Cause[] {
   const causes = details["causes"];
   return Array.isArray(causes) ? (causes as Cause[]) : [];
 }
 
-/** The field the refusal is about: from a cause, else from the Status message. */
-function immutableField(details: Readonly<Record<string, unknown>>): string | undefined {
-  const cause = causesOf(details).find((c) => IMMUTABLE.test(c.message ?? ""));
-  if (cause?.field !== undefined && cause.field !== "") return cause.field;
-  const message = typeof details["message"] === "string" ? details["message"] : "";
-  if (!IMMUTABLE.test(message)) return undefined;
-  const match = /is invalid: ([^:\s]+): (?:Invalid value|Forbidden)/.exec(message);
-  return match?.[1] ?? (cause === undefined ? undefined : "spec");
+/** The immutable field the refusal names, from its causes. */
+function immutableField(
+  ref: ObjectRef,
+  details: Readonly<Record<string, unknown>>,
+): string | undefined {
+  const cause = causesOf(details).find(
+    (c) => REFUSAL_TYPES.has(c.reason ?? "") && isFixed(ref.kind, c.field ?? ""),
+  );
+  return cause?.field;
 }
 
 function migrationFor(ref: ObjectRef, field: string): string {
@@ -67,7 +89,7 @@ export function immutableRefusal(
   ref: ObjectRef,
   details: Readonly<Record<string, unknown>>,
 ): ImmutableRefusal | undefined {
-  if (details["status"] !== 422) return undefined;
-  const field = immutableField(details);
+  if (details["status"] !== 422 || details["reason"] !== "Invalid") return undefined;
+  const field = immutableField(ref, details);
   return field === undefined ? undefined : { field, migration: migrationFor(ref, field) };
 }

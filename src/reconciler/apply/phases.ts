@@ -37,6 +37,15 @@ async function health(deps: PhaseDeps, objects: readonly DesiredObject[]): Promi
   );
 }
 
+/** A wave whose health its account may not read: it would wait forever, so it fails. */
+function readRefused(refused: string): PhaseOutcome {
+  const error = new GuardError(
+    ErrorCodes.APPLY_FORBIDDEN,
+    `the GitSync's account may not read, to judge its health, ${refused}`,
+  );
+  return { kind: "failed", reason: "Forbidden", error };
+}
+
 /** Namespaces Active and CRDs Established are quick: wait for them here rather than requeue. */
 async function awaitDefinitions(
   deps: PhaseDeps,
@@ -50,6 +59,7 @@ async function awaitDefinitions(
       const error = new GuardError(ErrorCodes.APPLY_NOT_READY, summary.message);
       return { kind: "failed", reason: "DefinitionsFailed", error };
     }
+    if (summary.refused !== undefined) return readRefused(summary.refused);
     if (deps.clock.now() >= deadline || deps.signal.aborted) {
       return { kind: "waiting", reason: "WaitingForDefinitions", message: summary.message };
     }
@@ -75,6 +85,7 @@ async function runPhase(
   if (!followed) return { kind: "complete" };
   const summary = await health(deps, objects);
   if (summary.status === "Healthy") return { kind: "complete" };
+  if (summary.refused !== undefined) return readRefused(summary.refused);
   const where = phase.kind === "wave" ? `wave ${phase.wave}` : "admission configuration";
   return { kind: "waiting", reason: "WaitingForWave", message: `${where}: ${summary.message}` };
 }

@@ -35,6 +35,8 @@ interface Judged {
   readonly live: KubeObject | undefined;
   /** The read failed: the object is kept and stays owned, never guessed gone. */
   readonly unreadable?: boolean;
+  /** Why the read failed (a 403 names the account and the verb). */
+  readonly error?: unknown;
 }
 
 async function judge(deps: PruneDeps, candidates: readonly InventoryEntry[]): Promise<Judged[]> {
@@ -47,7 +49,8 @@ async function judge(deps: PruneDeps, candidates: readonly InventoryEntry[]): Pr
     const entry = candidates[i] as InventoryEntry;
     // A kind the API server no longer serves (its CRD left with it) has nothing left to delete.
     if (isGuardError(o.reason, ErrorCodes.KUBE_NOT_FOUND)) return { entry, live: undefined };
-    return { entry, live: undefined, unreadable: true };
+    const error: unknown = o.reason;
+    return { entry, live: undefined, unreadable: true, error };
   });
 }
 
@@ -62,7 +65,8 @@ export async function prune(
   guard: PruneGuardSettings,
 ): Promise<PruneResult> {
   const judged = await judge(deps, candidates);
-  const unreadable = judged.filter((j) => j.unreadable === true).map((j) => j.entry);
+  const unreadJudged = judged.filter((j) => j.unreadable === true);
+  const unreadable = unreadJudged.map((j) => j.entry);
   const verdicts = judged
     .filter((j) => j.unreadable !== true)
     .map((j) => ({ ...j, verdict: pruneVerdict(j.live, deps.owner) }));
@@ -76,7 +80,9 @@ export async function prune(
   }
   const deleted: InventoryEntry[] = [];
   const kept: InventoryEntry[] = [...unreadable];
-  const failures: string[] = unreadable.map((e) => `${describeObject(e)}: could not be read`);
+  const failures: string[] = unreadJudged.map(
+    (j) => `${describeObject(j.entry)}: could not be read: ${errorMessage(j.error)}`,
+  );
   for (const { entry, live } of doomed) {
     try {
       const uid = live?.metadata.uid;

@@ -11,9 +11,16 @@ export interface LastApply {
 /** The watch cache's copy of an object, or undefined when it is not (yet) known there. */
 export type CachedReader = (ref: ObjectRef) => KubeObject | undefined;
 
-/** A digest of an apply body: equal bodies give equal digests (render output is ordered). */
-export function sentDigest(body: KubeObject): string {
-  return createHash("sha256").update(JSON.stringify(body)).digest("base64url");
+/**
+ * A digest of an apply body and who sent it: equal bodies sent as the same identity give equal
+ * digests (render output is ordered). actingAs is the user the apply impersonated (a GitSync's
+ * service account), absent for the reconciler's own identity: once a GitSync's account changes,
+ * nothing counts as unchanged, so every object is sent again and the new account's rights decide.
+ */
+export function sentDigest(body: KubeObject, actingAs?: string): string {
+  const hash = createHash("sha256");
+  if (actingAs !== undefined) hash.update(`as ${actingAs}\n`);
+  return hash.update(JSON.stringify(body)).digest("base64url");
 }
 
 /**

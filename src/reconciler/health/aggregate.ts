@@ -5,6 +5,8 @@ import type { Health, HealthStatus } from "./rules.js";
 export interface ObjectHealth {
   readonly ref: ObjectRef;
   readonly health: Health;
+  /** The API server refused the read (403): its message, naming the user and the verb. */
+  readonly refused?: string;
 }
 
 export interface HealthSummary {
@@ -13,6 +15,8 @@ export interface HealthSummary {
   readonly unhealthy: readonly ObjectHealth[];
   readonly total: number;
   readonly message: string;
+  /** The first object whose read was refused (403), and the API server's words. */
+  readonly refused?: string;
 }
 
 const SEVERITY: Readonly<Record<HealthStatus, number>> = {
@@ -26,10 +30,10 @@ function objects(n: number): string {
   return n === 1 ? "1 object" : `${n} objects`;
 }
 
-function describe(item: ObjectHealth): string {
+function describe(item: ObjectHealth, message = item.health.message): string {
   const { ref } = item;
   const where = ref.namespace === undefined ? ref.name : `${ref.namespace}/${ref.name}`;
-  return `${ref.kind} ${where}: ${item.health.message}`;
+  return `${ref.kind} ${where}: ${message}`;
 }
 
 /** The worst verdict wins (Argo CD's rule); the message names the first few culprits. Pure. */
@@ -49,7 +53,13 @@ export function summarizeHealth(items: readonly ObjectHealth[]): HealthSummary {
   const more = unhealthy.length > SHOWN ? ` (and ${unhealthy.length - SHOWN} more)` : "";
   const message =
     `${unhealthy.length} of ${objects(items.length)} not healthy: ` +
-    unhealthy.slice(0, SHOWN).map(describe).join("; ") +
+    unhealthy
+      .slice(0, SHOWN)
+      .map((i) => describe(i))
+      .join("; ") +
     more;
-  return { status: worst, unhealthy, total: items.length, message };
+  const summary = { status: worst, unhealthy, total: items.length, message };
+  const refused = unhealthy.find((i) => i.refused !== undefined);
+  if (refused?.refused === undefined) return summary;
+  return { ...summary, refused: describe(refused, refused.refused) };
 }

@@ -1,5 +1,7 @@
 import type { KubeClient } from "../../kube/client.js";
 import type { KubeObject, ObjectRef } from "../../kube/objects.js";
+import { apiRefusal } from "../../kube/status-errors.js";
+import { serverMessage } from "../apply/apply.js";
 import { settleLimited } from "../concurrency.js";
 import type { ObjectHealth } from "./aggregate.js";
 import { healthOf, needsLiveHealth, type Health } from "./rules.js";
@@ -28,6 +30,15 @@ export async function readHealth(
   return outcomes.map((outcome, i) => {
     if (outcome.status === "fulfilled") return outcome.value;
     const ref = refs[i] as ObjectRef;
-    return { ref, health: { status: "Progressing", message: "could not be read" } };
+    if (apiRefusal(outcome.reason)?.status !== 403) {
+      return { ref, health: { status: "Progressing", message: "could not be read" } };
+    }
+    // The GitSync's account may apply it but not read it: say who may not do what.
+    const refused = serverMessage(outcome.reason).slice(0, 1000);
+    return {
+      ref,
+      health: { status: "Progressing", message: `could not be read: ${refused}` },
+      refused,
+    };
   });
 }

@@ -3,7 +3,12 @@
  * renders the revision exactly as a sync does, asks the API server for a dry-run of every apply
  * (field manager gitops-guard, so admission and defaulting answer as for the real sync), and
  * compares with the live objects; lists what prune would delete. Changes nothing.
+ *
+ * Two identities, as in a sync: fetching and rendering (Git credentials, SOPS keys, valuesFrom)
+ * use env.kube; dry-runs and every live read (objects, HPAs, prune candidates) use env.actor,
+ * the GitSync's account, so the diff shows what that account may do.
  */
+import type { KubeClient } from "../../kube/client.js";
 import { ErrorCodes, errorMessage, isGuardError } from "../../errors.js";
 import { FIELD_MANAGER } from "../../kube/client.js";
 import type { KubeObject } from "../../kube/objects.js";
@@ -28,14 +33,24 @@ export interface Preview {
 
 const CONCURRENCY = 8;
 
+export interface PreviewEnvironment extends RenderEnvironment {
+  /** Who dry-runs the applies and reads live objects (the GitSync's account); default kube. */
+  readonly actor?: KubeClient;
+}
+
+function actorOf(env: PreviewEnvironment): KubeClient {
+  return env.actor ?? env.kube;
+}
+
 async function change(
-  env: RenderEnvironment,
+  env: PreviewEnvironment,
   desired: DesiredObject,
   inputs: ShapeInputs,
 ): Promise<ObjectChange> {
-  const live = await env.kube.get(desired.ref);
+  const kube = actorOf(env);
+  const live = await kube.get(desired.ref);
   try {
-    const next = await env.kube.apply(syncedShape(desired.object, live, inputs), {
+    const next = await kube.apply(syncedShape(desired.object, live, inputs), {
       fieldManager: FIELD_MANAGER,
       force: true,
       dryRun: true,
@@ -51,23 +66,38 @@ async function change(
   }
 }
 
-/** The HorizontalPodAutoscalers the user may list; none when not allowed (diff still works). */
-async function hpasOf(env: RenderEnvironment): Promise<KubeObject[]> {
-  try {
-    return (await env.kube.list<KubeObject>(HPA)).items;
-  } catch {
-    return [];
-  }
+/**
+ * The HorizontalPodAutoscalers the actor may list: every namespace, else (a tenant account) the
+ * namespaces of the desired objects; none where not allowed (diff still works).
+ */
+async function hpasOf(
+  env: PreviewEnvironment,
+  desired: readonly DesiredObject[],
+): Promise<KubeObject[]> {
+  const kube = actorOf(env);
+  const all = await kube.list<KubeObject>(HPA).catch(() => undefined);
+  if (all !== undefined) return all.items;
+  const namespaces = [...new Set(desired.map((d) => d.ref.namespace ?? ""))].filter(Boolean);
+  const lists = await Promise.all(
+    namespaces.map((namespace) =>
+      kube.list<KubeObject>(HPA, { namespace }).then(
+        (l) => l.items,
+        () => [],
+      ),
+    ),
+  );
+  return lists.flat();
 }
 
 async function prunes(
-  env: RenderEnvironment,
+  env: PreviewEnvironment,
   gitSync: { namespace: string; name: string },
   previous: readonly InventoryEntry[],
   desired: readonly DesiredObject[],
 ): Promise<string[]> {
   const candidates = pruneCandidates(previous, new Set(desired.map((d) => d.key)));
-  const lives = await Promise.all(candidates.map((c) => env.kube.get<KubeObject>(c)));
+  const kube = actorOf(env);
+  const lives = await Promise.all(candidates.map((c) => kube.get<KubeObject>(c)));
   return lives
     .filter((live): live is KubeObject => live !== undefined)
     .filter((live) => pruneVerdict(live, gitSync) === "delete")
@@ -75,7 +105,7 @@ async function prunes(
 }
 
 export async function previewGitSync(
-  env: RenderEnvironment,
+  env: PreviewEnvironment,
   obj: GitSyncObject,
   signal: AbortSignal,
 ): Promise<Preview> {
@@ -87,7 +117,7 @@ export async function previewGitSync(
       throw stageCause(err);
     },
   );
-  const inputs = { rules: parseIgnoreRules(obj.spec), hpas: await hpasOf(env) };
+  const inputs = { rules: parseIgnoreRules(obj.spec), hpas: await hpasOf(env, desired) };
   const results = await settleLimited(desired, CONCURRENCY, (d) => change(env, d, inputs));
   const changes: ObjectChange[] = [];
   const refused: string[] = [];

@@ -6,14 +6,19 @@ import { GITSYNC } from "../names.js";
 
 /** Why an object stays different from Git. Field paths only: never values (Secrets). */
 export interface DriftNote {
-  readonly reason: "SelfHealDisabled" | "BreakGlass" | "HealLoop";
+  readonly reason: "HealForbidden" | "SelfHealDisabled" | "BreakGlass" | "HealLoop";
   readonly message: string;
 }
 
 /** The Drifted condition's own field manager: the sync's status writes leave Drifted alone. */
 export const DRIFT_FIELD_MANAGER = "gitops-guard-selfheal";
 const MAX_MESSAGE = 2000;
-const PRIORITY: readonly DriftNote["reason"][] = ["HealLoop", "BreakGlass", "SelfHealDisabled"];
+const PRIORITY: readonly DriftNote["reason"][] = [
+  "HealForbidden",
+  "HealLoop",
+  "BreakGlass",
+  "SelfHealDisabled",
+];
 
 /** The Drifted condition for a GitSync's notes, by object. Pure. */
 export function driftedVerdict(

@@ -1,10 +1,11 @@
 import { FIELD_MANAGER, type KubeClient } from "../../kube/client.js";
 import { keyOf, parseKey, type KubeObject } from "../../kube/objects.js";
-import { isNamespaceTerminating } from "../../kube/status-errors.js";
+import { apiRefusal, isNamespaceTerminating } from "../../kube/status-errors.js";
 import type { Clock } from "../../runtime/clock.js";
 import { done, requeueAfter, type ReconcileResult } from "../../runtime/result.js";
 import type { Logger } from "../../telemetry/log.js";
 import type { DesiredOwner, DesiredStateStore } from "../desired-store.js";
+import { serverMessage } from "../apply/apply.js";
 import type { DesiredObject } from "../desired.js";
 import type { EventRecorder } from "../events.js";
 import { parseGitSyncSpec, type GitSyncObject, type GitSyncSpec } from "../gitsync.js";
@@ -49,6 +50,8 @@ interface Drift {
 
 /** A delete is drift of the whole object. */
 const GONE = "(deleted)";
+/** After the GitSync's account was refused a heal: a later sync or edit may find it allowed. */
+const FORBIDDEN_RETRY_MS = 60_000;
 
 interface Target {
   readonly key: string;
@@ -139,7 +142,8 @@ function holdBack(
   return [{ reason: "HealLoop", message: noteText(t, drift, why) }, wait];
 }
 
-async function apply(ctx: HealContext, t: Target, drift: Drift): Promise<boolean> {
+/** Heals as the GitSync's account: true, false (nothing to heal into), or why it was refused. */
+async function apply(ctx: HealContext, t: Target, drift: Drift): Promise<boolean | DriftNote> {
   try {
     const kube = ctx.clientFor?.(t.gitSync.key) ?? ctx.kube;
     await kube.apply(withoutPointers(t.owner.desired.object, drift.ignored), { force: true });
@@ -147,13 +151,18 @@ async function apply(ctx: HealContext, t: Target, drift: Drift): Promise<boolean
   } catch (err: unknown) {
     // Its namespace is going away: nothing to heal into.
     if (isNamespaceTerminating(err)) return false;
-    throw err;
+    // RBAC refused the GitSync's account: retrying at once changes nothing; say so instead.
+    if (apiRefusal(err)?.status !== 403) throw err;
+    const why = `its account may not heal it: ${serverMessage(err).slice(0, 1000)}`;
+    return { reason: "HealForbidden", message: noteText(t, drift, why) };
   }
 }
 
 async function heal(ctx: HealContext, t: Target, drift: Drift): Promise<ReconcileResult> {
   const kind = t.owner.desired.ref.kind;
-  if (!(await apply(ctx, t, drift))) return done();
+  const applied = await apply(ctx, t, drift);
+  if (applied === false) return done();
+  if (applied !== true) return pause(ctx, t, applied, FORBIDDEN_RETRY_MS);
   const now = ctx.clock.now();
   const seen = ctx.seen.get(t.key);
   ctx.seen.delete(t.key);

@@ -38,3 +38,22 @@ export async function tenantAccount(
   for (const ns of namespaces) await bindInNamespace({ namespace, name }, "edit", ns);
   return { namespace, name, username: `system:serviceaccount:${namespace}:${name}` };
 }
+
+/** An account of namespace whose only rights there are rules (a Role of its own, bound to it). */
+export async function accountWithRules(
+  namespace: string,
+  name: string,
+  rules: readonly { apiGroups: string[]; resources: string[]; verbs: string[] }[],
+): Promise<{ namespace: string; name: string; username: string }> {
+  await createAccount(namespace, name);
+  const admin = clientAs("admin");
+  await admin.create({ apiVersion: RBAC, kind: "Role", metadata: { name, namespace }, rules });
+  await admin.create({
+    apiVersion: RBAC,
+    kind: "RoleBinding",
+    metadata: { name, namespace },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+    subjects: [{ kind: "ServiceAccount", name, namespace }],
+  });
+  return { namespace, name, username: `system:serviceaccount:${namespace}:${name}` };
+}

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JournalRecord } from "../src/auditor/journal/record.js";
 import { helm, REPO_ROOT } from "./chart/helm.js";
 import { ensureBinaries, type Binaries } from "./envtest/binaries.js";
-import { startApiServer, startEtcd, writePki } from "./envtest/control-plane.js";
+import { startEtcdAndApiServer } from "./envtest/control-plane.js";
 import { kubeconfigYaml } from "./envtest/kubeconfig.js";
 import { makeClientCert } from "./envtest/pki.js";
 import { eventually } from "./envtest/context.js";
@@ -68,22 +68,11 @@ async function bareControlPlane(): Promise<Cluster> {
   const bin = ensureBinaries();
   const dir = mkdtempSync(join(tmpdir(), "gg-out-of-cluster-"));
   const procs: ManagedProcess[] = [];
-  const pki = writePki(dir);
-  const etcd = await startEtcd(bin, dir);
-  procs.push(etcd.proc);
-  const port = await freePort();
-  const adminCert = makeClientCert(pki.ca, { user: "cluster-admin", groups: ["system:masters"] });
-  procs.push(
-    await startApiServer({
-      bin,
-      dir,
-      files: pki.files,
-      etcdUrl: etcd.url,
-      port,
-      admin: adminCert,
-      ca: pki.ca.cert,
-    }),
-  );
+  const {
+    pki,
+    port,
+    admin: adminCert,
+  } = await startEtcdAndApiServer(bin, dir, procs, "cluster-admin");
   const base = { server: `https://127.0.0.1:${String(port)}`, caCert: pki.ca.cert };
   const write = (name: string, content: string): string => {
     const path = join(dir, `${name}.kubeconfig`);

@@ -36,6 +36,32 @@ function as(user: string, args: readonly string[]): ReturnType<typeof kubectl> {
   return kubectl("admin", [`--as=${user}`, ...args]);
 }
 
+/** ConfigMap "platform" in namespace, applied by a platform GitSync (orphaned when it goes). */
+async function platformConfigMap(namespace: string): Promise<void> {
+  const platform = await GitRepo.create();
+  const commit = await platform.commit("p", {
+    "p.yaml": yaml(configMap("platform", { v: "1" }, { namespace })),
+  });
+  const name = `platform-${namespace}`;
+  await putGitSync("gitops-guard-system", name, {
+    url: platform.url,
+    ref: { branch: "main" },
+    deletionPolicy: "Orphan",
+  });
+  onTestFinished(async () => {
+    await clientAs("admin").delete({ ...GITSYNC, namespace: "gitops-guard-system", name });
+  });
+  await waitForApplied("gitops-guard-system", name, commit);
+}
+
+/** The API server loads a changed backstop asynchronously: until it trusts user in namespace. */
+async function trustedIn(user: string, namespace: string): Promise<void> {
+  await eventually(`the API server to trust ${user} in ${namespace}`, async () => {
+    const r = await as(user, ["create", "configmap", "probe", "-n", namespace, "--dry-run=server"]);
+    return r.code === 0;
+  });
+}
+
 describe("admission and tenant GitSyncs", () => {
   it("accepts a tenant's account for its own GitSync's objects only, webhook or backstop", async () => {
     const nsA = await testNamespace("adm-a");
@@ -70,18 +96,7 @@ describe("admission and tenant GitSyncs", () => {
       return JSON.stringify(vap?.["spec"] ?? {}).includes(`${nsA}/${a.username}`);
     });
     expect(String((await readyOf(policy))?.["status"])).toBe("True");
-    // The API server loads a changed policy asynchronously: wait until it trusts a's account.
-    await eventually("the API server to trust a's account in its own namespace", async () => {
-      const r = await as(a.username, [
-        "create",
-        "configmap",
-        "probe",
-        "-n",
-        nsA,
-        "--dry-run=server",
-      ]);
-      return r.code === 0;
-    });
+    await trustedIn(a.username, nsA);
 
     // a's account has RBAC in nsB, but the object is b's GitSync's.
     const takeOver = await as(a.username, [
@@ -97,20 +112,7 @@ describe("admission and tenant GitSyncs", () => {
     expect(takeOver.stderr).toContain(`${a.username} may not change it directly`);
     // In its own namespace, the namespace bound (all CEL can say) lets it through, and the
     // webhook's inventory bound still refuses an object a platform GitSync owns there.
-    const platform = await GitRepo.create();
-    const pc = await platform.commit("p", {
-      "p.yaml": yaml(configMap("platform", { v: "1" }, { namespace: nsA })),
-    });
-    const pName = `platform-${nsA}`;
-    await putGitSync("gitops-guard-system", pName, {
-      url: platform.url,
-      ref: { branch: "main" },
-      deletionPolicy: "Orphan",
-    });
-    onTestFinished(async () => {
-      await clientAs("admin").delete({ ...GITSYNC, namespace: "gitops-guard-system", name: pName });
-    });
-    await waitForApplied("gitops-guard-system", pName, pc);
+    await platformConfigMap(nsA);
     await eventually("the webhook knows the platform GitSync's inventory", async () => {
       const r = await as(a.username, [
         "label",
@@ -196,20 +198,7 @@ describe("admission and tenant GitSyncs", () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "status-writer" },
       subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: nsA }],
     });
-    const platform = await GitRepo.create();
-    const pc = await platform.commit("p", {
-      "p.yaml": yaml(configMap("platform", { v: "1" }, { namespace: nsA })),
-    });
-    const pName = `platform-${nsA}`;
-    await putGitSync("gitops-guard-system", pName, {
-      url: platform.url,
-      ref: { branch: "main" },
-      deletionPolicy: "Orphan",
-    });
-    onTestFinished(async () => {
-      await admin.delete({ ...GITSYNC, namespace: "gitops-guard-system", name: pName });
-    });
-    await waitForApplied("gitops-guard-system", pName, pc);
+    await platformConfigMap(nsA);
     // Suspended: the reconciler never writes its status, so the claim below stays.
     await putGitSync(nsA, "a", {
       url: (await GitRepo.create()).url,
@@ -217,18 +206,7 @@ describe("admission and tenant GitSyncs", () => {
       serviceAccountName: "deployer",
       suspend: true,
     });
-    // The API server loads a changed backstop asynchronously: wait until it trusts a in nsA.
-    await eventually("the API server to trust a's account in its own namespace", async () => {
-      const r = await as(a.username, [
-        "create",
-        "configmap",
-        "probe",
-        "-n",
-        nsA,
-        "--dry-run=server",
-      ]);
-      return r.code === 0;
-    });
+    await trustedIn(a.username, nsA);
     const claim = {
       status: {
         inventory: [{ apiVersion: "v1", kind: "ConfigMap", namespace: nsA, name: "platform" }],

@@ -234,6 +234,36 @@ function startControllerManager(bin: Binaries, dir: string, files: Pki["files"])
 }
 
 /**
+ * etcd and a kube-apiserver on loopback, with fresh PKI under dir and an admin client certificate
+ * (system:masters) named adminUser; both processes are pushed onto procs, to be stopped by the
+ * caller on every path.
+ */
+export async function startEtcdAndApiServer(
+  bin: Binaries,
+  dir: string,
+  procs: ManagedProcess[],
+  adminUser: string,
+): Promise<{ pki: Pki; etcd: { url: string }; port: number; admin: CertPair }> {
+  const pki = writePki(dir);
+  const etcd = await startEtcd(bin, dir);
+  procs.push(etcd.proc);
+  const port = await freePort();
+  const admin = makeClientCert(pki.ca, { user: adminUser, groups: ["system:masters"] });
+  procs.push(
+    await startApiServer({
+      bin,
+      dir,
+      files: pki.files,
+      etcdUrl: etcd.url,
+      port,
+      admin,
+      ca: pki.ca.cert,
+    }),
+  );
+  return { pki, etcd, port, admin };
+}
+
+/**
  * Starts etcd, kube-apiserver and kube-controller-manager on loopback and bootstraps identities;
  * with workloads, also kube-scheduler and kwok with fake Nodes, so that Pods run.
  */
@@ -249,21 +279,11 @@ export async function startControlPlane(
     if (opts.keepDir !== true) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const pki = writePki(dir);
-    const etcd = await startEtcd(bin, dir);
-    procs.push(etcd.proc);
-    const port = await freePort();
-    const admin = makeClientCert(pki.ca, { user: "envtest-admin", groups: ["system:masters"] });
-    procs.push(
-      await startApiServer({
-        bin,
-        dir,
-        files: pki.files,
-        etcdUrl: etcd.url,
-        port,
-        admin,
-        ca: pki.ca.cert,
-      }),
+    const { pki, etcd, port, admin } = await startEtcdAndApiServer(
+      bin,
+      dir,
+      procs,
+      "envtest-admin",
     );
     const apiServerUrl = `https://127.0.0.1:${port}`;
     const kcm = makeClientCert(pki.ca, { user: "system:kube-controller-manager", groups: [] });

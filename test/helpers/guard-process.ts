@@ -12,6 +12,7 @@ import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { JOURNAL_FILE, JournalStore } from "../../src/auditor/journal/store.js";
 import { BASELINES_FILE, BaselineStore } from "../../src/auditor/journal/baseline-store.js";
 import { runCli } from "../../src/cli/run-cli.js";
+import { ErrorCodes, isGuardError } from "../../src/errors.js";
 import { Informer } from "../../src/kube/informer.js";
 import type { KubeObject } from "../../src/kube/objects.js";
 import { realClock } from "../../src/runtime/clock.js";
@@ -180,13 +181,29 @@ export async function leaseSpec(namespace: string): Promise<LeaseSpec> {
 }
 
 /**
+ * Opens one of the state directory's SQLite files while a leader may be creating it: the first
+ * open switches it to WAL mode under an exclusive lock, and a reader that comes in then is told
+ * "database is locked". Tries again for up to 2 s; any other failure is thrown at once.
+ */
+function openWhileCreated<T>(open: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return open();
+    } catch (err: unknown) {
+      if (!isGuardError(err, ErrorCodes.JOURNAL_OPEN_FAILED) || attempt >= 40) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
+/**
  * The journal records about namespace, read from the state directory while a leader may be
  * writing it (SQLite in WAL mode lets readers in); none before a leader created it.
  */
 export function journalIn(stateDir: string, namespace: string): JournalRecord[] {
   const path = join(stateDir, JOURNAL_FILE);
   if (!existsSync(path)) return [];
-  const store = JournalStore.open(path, realClock());
+  const store = openWhileCreated(() => JournalStore.open(path, realClock()));
   try {
     return store.list({ namespace, limit: 10_000 });
   } finally {
@@ -202,7 +219,7 @@ export function journalIn(stateDir: string, namespace: string): JournalRecord[] 
 export function auditedConfigMaps(stateDir: string, namespace: string): string[] {
   const path = join(stateDir, BASELINES_FILE);
   if (!existsSync(path)) return [];
-  const store = BaselineStore.open(path);
+  const store = openWhileCreated(() => BaselineStore.open(path));
   try {
     const prefix = `/ConfigMap/${namespace}/`;
     return store

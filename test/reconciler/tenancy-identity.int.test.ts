@@ -3,11 +3,11 @@
 // the real API server, and a refused GitSync leaves the others alone.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isGuardError } from "../../src/errors.js";
-import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { GitRepo } from "./helpers/git-repo.js";
 import {
   condition,
+  configMapData,
   exists,
   putGitSync,
   requestSync,
@@ -22,18 +22,6 @@ import { accountWithRules, tenantAccount } from "./helpers/tenants.js";
 
 const CM = { apiVersion: "v1", kind: "ConfigMap" } as const;
 const RBAC = "rbac.authorization.k8s.io/v1";
-
-async function cmData(
-  namespace: string,
-  name: string,
-): Promise<Record<string, string> | undefined> {
-  const obj = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
-    ...CM,
-    namespace,
-    name,
-  });
-  return obj?.data;
-}
 
 function service(name: string): object {
   return {
@@ -180,7 +168,7 @@ describe("a GitSync's account, not the reconciler's rights, meets RBAC", () => {
     expect(message).toContain(`ConfigMap ${ns}/a`);
     expect(message).toContain(sa.username);
     expect(message).toMatch(/cannot (patch|create)/);
-    expect(await cmData(ns, "a")).toEqual({ v: "edited" });
+    expect(await configMapData(ns, "a")).toEqual({ v: "edited" });
   });
 });
 
@@ -208,7 +196,7 @@ describe("a refused GitSync leaves the others alone", () => {
     const applied = await waitForApplied(nsB, "b", b2);
     expect(condition(applied, "Ready")?.status).toBe("True");
     expect(applied.status?.lastAppliedRevision).toContain(b2);
-    expect(await cmData(nsB, "b")).toEqual({ v: "2" });
+    expect(await configMapData(nsB, "b")).toEqual({ v: "2" });
     const stillRefused = await waitForReadyReason(nsA, "a", "Forbidden");
     expect(condition(stillRefused, "Ready")?.status).toBe("False");
     expect(await exists({ ...CM, namespace: nsA, name: "a" })).toBe(false);

@@ -14,6 +14,7 @@ import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { GitRepo } from "./helpers/git-repo.js";
 import {
   condition,
+  configMapData,
   exists,
   putGitSync,
   readGitSync,
@@ -28,18 +29,6 @@ import { configMap, yaml } from "./helpers/manifests.js";
 import { tenantAccount } from "./helpers/tenants.js";
 
 const CM = { apiVersion: "v1", kind: "ConfigMap" } as const;
-
-async function cmData(
-  namespace: string,
-  name: string,
-): Promise<Record<string, string> | undefined> {
-  const obj = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
-    ...CM,
-    namespace,
-    name,
-  });
-  return obj?.data;
-}
 
 function clusterRoleBinding(name: string, namespace: string): object {
   return {
@@ -84,7 +73,7 @@ describe("GitSync tenancy: each GitSync acts as its own service account", () => 
       serviceAccountName: "deployer",
     });
     await waitForApplied(ns, "apps", c1);
-    expect(await cmData(ns, "a")).toEqual({ v: "1" });
+    expect(await configMapData(ns, "a")).toEqual({ v: "1" });
     // Self-heal goes out as the tenant too (its rights suffice in its own namespace).
     await clientAs("admin").mergePatch(
       { ...CM, namespace: ns, name: "a" },
@@ -93,7 +82,7 @@ describe("GitSync tenancy: each GitSync acts as its own service account", () => 
     );
     await eventually(
       "the out-of-band edit healed",
-      async () => (await cmData(ns, "a"))?.["v"] === "1",
+      async () => (await configMapData(ns, "a"))?.["v"] === "1",
     );
 
     await repo.commit("cluster-wide", {
@@ -172,7 +161,7 @@ describe("GitSync tenancy: each GitSync acts as its own service account", () => 
     });
     try {
       await waitForApplied("gitops-guard-system", name, c1);
-      expect(await cmData(target, "a")).toEqual({ v: "1" });
+      expect(await configMapData(target, "a")).toEqual({ v: "1" });
     } finally {
       await clientAs("admin").delete({ ...GITSYNC, namespace: "gitops-guard-system", name });
       await eventually(
@@ -212,7 +201,7 @@ describe("GitSync tenancy: each GitSync acts as its own service account", () => 
     const message = condition(refused, "Ready")?.message ?? "";
     expect(message).toContain(`ConfigMap ${nsB}/shared`);
     expect(message).toContain(`GitSync ${nsB}/b`);
-    expect(await cmData(nsB, "shared")).toEqual({ owner: "b" });
+    expect(await configMapData(nsB, "shared")).toEqual({ owner: "b" });
     const owner = await readGitSync(nsB, "b");
     expect(condition(owner, "Ready")?.status).toBe("True");
     const live = await clientAs("admin").get<KubeObject>({ ...CM, namespace: nsB, name: "shared" });

@@ -231,3 +231,17 @@ export async function eventsOf(
     .filter((e) => e.involvedObject.kind === "GitSync" && e.involvedObject.name === name)
     .map((e) => ({ type: e.type, reason: e.reason, message: e.message }));
 }
+
+/** The data of ConfigMap namespace/name, or undefined when it does not exist. */
+export async function configMapData(
+  namespace: string,
+  name: string,
+): Promise<Record<string, string> | undefined> {
+  const cm = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    namespace,
+    name,
+  });
+  return cm?.data;
+}

@@ -2,8 +2,6 @@
 // folder of such a chart, and a reader of a ConfigMap's data as the API server has it.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { KubeObject } from "../../../src/kube/objects.js";
-import { clientAs } from "../../envtest/context.js";
 
 /** A ConfigMap <release>-info naming the chart's version and the greeting value. */
 export const INFO_TEMPLATE = [
@@ -16,19 +14,7 @@ export const INFO_TEMPLATE = [
   "",
 ].join("\n");
 
-/** The data of ConfigMap namespace/name, or undefined when it does not exist. */
-export async function configMapData(
-  namespace: string,
-  name: string,
-): Promise<Record<string, string> | undefined> {
-  const cm = await clientAs("admin").get<KubeObject & { data?: Record<string, string> }>({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    namespace,
-    name,
-  });
-  return cm?.data;
-}
+export { configMapData } from "./harness.js";
 
 /** The source folder of a chart <name> <version> with one template, under dir; its path. */
 export function writeChartSource(

@@ -276,6 +276,9 @@ async function finalize(ctx: ReconcileContext, target: Target): Promise<Reconcil
     forget(ctx, target.key, target.id);
     return done();
   }
+  // No longer Git's to heal: were self-heal still to hold its desired state, it would put back
+  // each object the prune below deletes (a deletion is drift to it).
+  ctx.store.forget(target.key);
   const spec = ((): Pick<GitSyncSpec, "serviceAccountName"> => {
     try {
       return parseGitSyncSpec(target.obj);

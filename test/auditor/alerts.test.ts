@@ -66,6 +66,7 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
   const deadline = performance.now() + ms;
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    // A condition wait's poll period, not a wait for nothing: real sockets answer when they do.
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -277,7 +278,10 @@ describe("SinkQueue", () => {
     const { q, stop } = queue(server.url, clock, { perMinute: 2 });
     for (const n of [1, 2, 3]) q.push(alert(n));
     await until("the burst", () => server.received.length === 2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The loop is one at a time and the sink's only clock use is now(): a timer on the fake clock
+    // is the token wait for the third, so it cannot have been sent before advance().
+    await until("the third waiting for a token", () => clock.pending() === 1);
+    expect(q.length).toBe(1);
     expect(server.received).toHaveLength(2);
     await clock.advance(30_000);
     await until("the third after a token refilled", () => server.received.length === 3);

@@ -5,14 +5,18 @@
  * journaled twice: when the webhook denies (backstop off), only its Deny Event is.
  */
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { request } from "node:https";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { backstopName } from "../../src/admission/vap/compile.js";
+import { AUDIT_WEBHOOK_PATH } from "../../src/auditor/attribution/audit-webhook.js";
 import { formatRecord } from "../../src/cli/audit-run.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
 import { createPolicy, readyOf, startAdmission, type KubectlResult } from "../admission/harness.js";
 import { clientAs, envtest, eventually, testNamespace } from "../envtest/context.js";
-import { makeServingCert, makeTestCa } from "../helpers/tls.js";
+import { makeServingCert, makeTestCa, type TestCa } from "../helpers/tls.js";
 import {
   auditedApiServer,
   configMap,
@@ -20,6 +24,7 @@ import {
   denyEvents,
   startAuditor,
   userKubeconfig,
+  type RunningAuditor,
 } from "./harness.js";
 
 const exec = promisify(execFile);
@@ -43,7 +48,44 @@ function aliceOn(
   };
 }
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1500));
+/**
+ * Posts to the auditor's audit webhook, as an API server would, the captured audit event of a
+ * backstop denial, made about ns/name (a new request, now): a marker the auditor journals.
+ */
+async function postBackstopDenial(
+  auditor: RunningAuditor,
+  ca: TestCa,
+  ns: string,
+  name: string,
+): Promise<void> {
+  const url = new URL("./fixtures/backstop-denied.audit.json", import.meta.url);
+  const now = new Date().toISOString();
+  const event: unknown = {
+    ...(JSON.parse(readFileSync(url, "utf8")) as object),
+    auditID: randomUUID(),
+    requestReceivedTimestamp: now,
+    stageTimestamp: now,
+    objectRef: { resource: "configmaps", namespace: ns, name, apiVersion: "v1" },
+  };
+  const body = JSON.stringify({ apiVersion: "audit.k8s.io/v1", kind: "EventList", items: [event] });
+  const target = `${auditor.component.auditWebhookUrl() ?? ""}${AUDIT_WEBHOOK_PATH}`;
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    const req = request(target, { method: "POST", ca: ca.cert }, (res) => {
+      res.resume();
+      res.on("end", () => {
+        resolve(res.statusCode);
+      });
+    });
+    req.on("error", reject);
+    req.setHeader("content-type", "application/json");
+    req.end(body);
+  });
+  expect(status).toBe(200);
+}
+
+/** The records about ns/name (the markers' are about other objects). */
+const about = (auditor: RunningAuditor, ns: string, name: string) =>
+  denials(auditor, ns).filter((r) => r.object?.name === name);
 
 describe("admission-denied records of the compiled policies", () => {
   it("journals alice's edit the backstop denied once, with her groups, the kind and the GuardPolicy", async () => {
@@ -60,6 +102,7 @@ describe("admission-denied records of the compiled policies", () => {
       String((await readyOf(policy))?.["message"]).includes(backstopName(policy)),
     );
     await clientAs("reconciler").apply(configMap(ns, "web"), { fieldManager: FIELD_MANAGER });
+    await clientAs("reconciler").apply(configMap(ns, "marker"), { fieldManager: FIELD_MANAGER });
     const label = ["label", "configmap/web", "-n", ns];
     const byBackstop = `ValidatingAdmissionPolicy '${backstopName(policy)}'`;
 
@@ -77,9 +120,15 @@ describe("admission-denied records of the compiled policies", () => {
     for (let i = 0; i < 3; i++) {
       expect((await alice([...label, "edited=by-alice"])).stderr).toContain(byBackstop);
     }
-    await settle();
+    // A marker: alice's denied edit of another ConfigMap. The audit webhook blocks, so each
+    // retry's audit event reached the auditor before alice had her answer, and the auditor
+    // journals backstop denials one at a time in the order they came (BackstopJournal): with
+    // the marker journaled, a record of a retry would be too.
+    const marker = await alice(["label", "configmap/marker", "-n", ns, "edited=by-alice"]);
+    expect(marker.stderr).toContain(byBackstop);
+    await eventually("the marker's record", () => about(auditor, ns, "marker").length > 0);
 
-    const records = denials(auditor, ns);
+    const records = about(auditor, ns, "web");
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       object: { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "web" },
@@ -119,9 +168,13 @@ describe("admission-denied records of the compiled policies", () => {
       return r.code !== 0 && r.stderr.includes("managed from Git");
     });
     await eventually("the denial's record", () => denials(auditor, ns).length > 0);
-    await settle();
+    // A marker on the audit events' path: the audit webhook blocks, so the request's audit
+    // event came before alice had her answer, and the auditor journals backstop denials one at
+    // a time in the order they came: had that event been taken for one, it would be journaled.
+    await postBackstopDenial(auditor, ca, ns, "marker");
+    await eventually("the marker's record", () => about(auditor, ns, "marker").length > 0);
 
-    const records = denials(auditor, ns);
+    const records = about(auditor, ns, "web");
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       object: { kind: "ConfigMap", namespace: ns, name: "web" },

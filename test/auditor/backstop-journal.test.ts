@@ -17,7 +17,7 @@ import { createAuditorMetrics } from "../../src/auditor/metrics.js";
 import { DriftRecorder } from "../../src/auditor/recorder.js";
 import { createLogger } from "../../src/telemetry/log.js";
 import { createMetrics } from "../../src/telemetry/metrics.js";
-import { FakeClock } from "../helpers/fake-clock.js";
+import { FakeClock, flushMicrotasks } from "../helpers/fake-clock.js";
 import { sink } from "../helpers/log-sink.js";
 
 // The start of a repeat window, so a test's few minutes stay inside it.
@@ -116,11 +116,11 @@ describe("BackstopJournal", () => {
   it("journals in arrival order, under the plural when discovery fails, and keeps going", async () => {
     const written: string[] = [];
     const log = sink();
+    // The first lookup answers only when the test says so: later, quicker ones must still wait.
+    let answer: (kind: string) => void = () => undefined;
+    const slow = new Promise<string>((resolve) => (answer = resolve));
     const kinds: Record<string, () => Promise<string | undefined>> = {
-      configmaps: async () => {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return "ConfigMap";
-      },
+      configmaps: () => slow,
       widgets: () => Promise.resolve(undefined),
       gadgets: () => Promise.reject(new Error("connection refused")),
     };
@@ -136,6 +136,9 @@ describe("BackstopJournal", () => {
     queue.add(denial("2", { resource: "widgets" }));
     queue.add(denial("boom"));
     queue.add(denial("3", { resource: "gadgets" }));
+    await flushMicrotasks();
+    expect(written).toEqual([]);
+    answer("ConfigMap");
     await queue.idle();
     expect(written).toEqual(["1:ConfigMap", "2:widgets", "3:gadgets"]);
     const messages = log.lines().map((l) => String(l["msg"]));

@@ -111,9 +111,11 @@ describe("auditor component", () => {
     expect(await get(auditor.routes(), "/api/v1/journal")).toBe(503);
     const abort = new AbortController();
     const running = auditor.run(abort.signal);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // The journal opens before the caches sync, so the API serves it at once.
-    expect(await get(auditor.routes(), "/api/v1/journal")).toBe(200);
+    // The journal opens before the caches sync, so the API serves it while they cannot sync.
+    await eventually(
+      "the journal to be served",
+      async () => (await get(auditor.routes(), "/api/v1/journal")) === 200,
+    );
     expect(auditor.readiness()).toEqual({ "informer:auditor": false });
     const started = performance.now();
     abort.abort();

@@ -11,6 +11,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { BaselineStore } from "../../src/auditor/journal/baseline-store.js";
 import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
+import type { KubeObject } from "../../src/kube/objects.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { gitSyncWithInventory, ownedConfigMap, ref, startAuditor } from "./harness.js";
 
@@ -29,6 +30,11 @@ function keptIds(path: string, ns: string): string[] {
     store.close();
   }
 }
+
+/** The time of the reconciler's apply entry in obj's managedFields (second precision). */
+const reconcilerTime = (obj: KubeObject | undefined): string | undefined =>
+  obj?.metadata.managedFields?.find((e) => e.manager === FIELD_MANAGER && e.operation === "Apply")
+    ?.time;
 
 describe("auditor: changes made while it was not running", () => {
   it("journals an edit and a deletion made while it was down, but not a Git change or a prune, then the heal", async () => {
@@ -64,15 +70,22 @@ describe("auditor: changes made while it was not running", () => {
 
     // While no auditor runs: an edit, a deletion, and a change from Git. managedFields times
     // have second precision: a re-apply in the second of the first apply, with the same
-    // fields, would not show the reconciler as its writer (managed-fields.ts).
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // fields, would not show the reconciler as its writer (managed-fields.ts). So the Git
+    // change waits until a dry run of it gives the reconciler's entry a later time.
+    const git = ownedConfigMap(ns, "git", "warn");
+    const applied = reconcilerTime(await admin.get(ref(ns, "git")));
+    expect(applied).toBeDefined();
+    await eventually("the API server's clock past the first apply's second", async () => {
+      const dry = await reconciler.apply(git, { fieldManager: FIELD_MANAGER, dryRun: true });
+      return reconcilerTime(dry) !== applied;
+    });
     await admin.mergePatch(
       ref(ns, "web"),
       { data: { LOG_LEVEL: "debug" } },
       { fieldManager: "kubectl-edit" },
     );
     await admin.delete(ref(ns, "gone"));
-    await reconciler.apply(ownedConfigMap(ns, "git", "warn"), { fieldManager: FIELD_MANAGER });
+    await reconciler.apply(git, { fieldManager: FIELD_MANAGER });
     // A prune: the object left Git, so the reconciler deletes it and drops it from the inventory.
     await reconciler.delete(ref(ns, "pruned"));
     // Stands in for our reconciler's status write: the auditor is tested alone, while stopped.

@@ -110,8 +110,15 @@ describe("secret-materialised and key-rotated records", () => {
 
     const rotated = await second.component.rotateKey();
     await eventually("the rotation's record", () => ofType(auditor, "key-rotated", ns).length > 1);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(ofType(auditor, "secret-materialised", ns)).toHaveLength(2);
+    // A marker: one more SealedSecret, unsealed after all of the above. The controller wrote
+    // every earlier Event before it, and the auditor journals Events in the order its one Event
+    // watch delivers them: with the marker's record there, any other would be too.
+    await admin.create(sealedSecret(cert, { namespace: ns, name: "marker" }, { password: "m" }));
+    await eventually("the marker's record", () =>
+      ofType(auditor, "secret-materialised", ns).some((r) => r.object?.name === "marker"),
+    );
+    const written = ofType(auditor, "secret-materialised", ns).map((r) => r.object?.name);
+    expect(written).toEqual(["db", "db", "marker"]);
     const keys = ofType(auditor, "key-rotated", ns);
     expect(keys).toHaveLength(2);
     expect(keys[1]?.message).toContain(`sealing key ${rotated} generated (on-demand)`);

@@ -26,6 +26,7 @@ async function until(check: () => boolean, timeoutMs: number): Promise<boolean> 
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (check()) return true;
+    // A poll period: the watchdog and its binary are not our children, so no exit event reaches us.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return check();

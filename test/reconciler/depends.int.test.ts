@@ -7,6 +7,7 @@ import {
   putGitSync,
   requestSync,
   startReconciler,
+  syncOnce,
   waitForApplied,
   waitForGitSync,
   type Harness,
@@ -72,7 +73,16 @@ describe("GitSync dependsOn and suspend", () => {
     await putGitSync(ns, "paused", { url: repo.url, suspend: true });
     const c2 = await repo.commit("two", { "cm2.yaml": yaml(configMap("second", { v: "1" })) });
     await requestSync(ns, "paused");
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The reconciler watches all GitSyncs on one watch, so by the time it applied a GitSync made
+    // after the request it had queued "paused" for it. Runs of one key do not overlap: of two
+    // finishing one after the other after that, the second started after it and saw the request
+    // (and c2 in Git), and would have applied c2 had it ignored suspend.
+    const marker = await GitRepo.create();
+    const m1 = await marker.commit("marker", { "m.yaml": yaml(configMap("marker", { v: "1" })) });
+    await putGitSync(ns, "marker", { url: marker.url });
+    await waitForApplied(ns, "marker", m1);
+    await syncOnce(harness, ns, "paused");
+    await syncOnce(harness, ns, "paused");
     expect(
       await exists({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "second" }),
     ).toBe(false);

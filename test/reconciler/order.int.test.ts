@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { clientAs, testNamespace } from "../envtest/context.js";
+import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { GitRepo } from "./helpers/git-repo.js";
 import {
   condition,
   exists,
   putGitSync,
   readGitSync,
+  reconcilesOf,
   requestSync,
   startReconciler,
   waitForApplied,
@@ -178,7 +179,16 @@ describe("GitSync apply order and health", () => {
     );
     // Health is polled while the claim is pending, yet an unchanged status is never rewritten.
     const before = (await readGitSync(ns, "pvc")).metadata.resourceVersion;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Status times have whole seconds: a rewrite stamped with a poll's own time shows from the next.
+    const second = Math.floor(Date.now() / 1000);
+    await eventually("the next second", () => Math.floor(Date.now() / 1000) > second);
+    const polls = await reconcilesOf(harness, ns, "pvc");
+    // One reconcile at a time per GitSync: the second to finish after this count started after
+    // it, so a whole health poll (its status write awaited before it is counted) ran meanwhile.
+    await eventually(
+      "two health polls in a later second",
+      async () => (await reconcilesOf(harness, ns, "pvc")) >= polls + 2,
+    );
     expect((await readGitSync(ns, "pvc")).metadata.resourceVersion).toBe(before);
   });
 });

@@ -71,6 +71,7 @@ async function timeUntil(
   const start = performance.now();
   while (performance.now() - start < limitMs) {
     if (await check()) return performance.now() - start;
+    // The poll period of this condition wait, not a wait for nothing: 10 ms bounds the timing error.
     await sleep(10);
   }
   return undefined;

@@ -4,16 +4,13 @@
  * user, and the auditor joins it to the drift it sees. On the real API server, with no audit
  * webhook configured.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
 import { kubectl } from "../admission/harness.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
 import { vetoUpdates } from "../helpers/veto-webhook.js";
 import { drifts, guarded, guardedByWebhook } from "./attribution-harness.js";
-import { ownedConfigMap, ref, startAuditor } from "./harness.js";
+import { lastingJournalPath, ownedConfigMap, ref, startAuditor } from "./harness.js";
 
 describe("attribution from the admission webhook (no audit webhook)", () => {
   it("names the exempt admin in each of 20 out-of-band edits, source admission", async () => {
@@ -109,11 +106,7 @@ describe("attribution from the admission webhook (no audit webhook)", () => {
 
   it("journals an edit undone before the auditor saw it from its fact, once across restarts", async () => {
     const ns = await testNamespace("attr4");
-    const dir = mkdtempSync(join(tmpdir(), "unseen-journal-"));
-    onTestFinished(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const journalPath = join(dir, "journal.db");
+    const journalPath = lastingJournalPath("unseen-journal-");
     await guarded(ns, ["seen", "unseen"]);
     await guardedByWebhook(ns, "seen");
     const admin = clientAs("admin");

@@ -3,10 +3,7 @@
  * attempt however often it is retried, none for a dry run, and exactly once across an auditor
  * restart (an Event written while no auditor ran is caught up).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatRecord } from "../../src/cli/audit-run.js";
 import {
   GUARD_DEPLOYMENTS,
@@ -17,7 +14,13 @@ import {
   startAdmission,
 } from "../admission/harness.js";
 import { clientAs, eventually, testNamespace } from "../envtest/context.js";
-import { denials, denyEvents, startAuditor, type RunningAuditor } from "./harness.js";
+import {
+  denials,
+  denyEvents,
+  lastingJournalPath,
+  startAuditor,
+  type RunningAuditor,
+} from "./harness.js";
 
 /** alice's label edit, retried until the webhook (registered asynchronously) denies it. */
 async function aliceDenied(ns: string, label: string, dryRun = false): Promise<void> {
@@ -45,11 +48,7 @@ async function markerJournaled(auditor: RunningAuditor, ns: string, label: strin
 describe("admission-denied records", () => {
   it("journals alice's denied edit once however often she retries, never a dry run, once across restarts", async () => {
     const ns = await testNamespace("denied");
-    const dir = mkdtempSync(join(tmpdir(), "denied-journal-"));
-    onTestFinished(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const journalPath = join(dir, "journal.db");
+    const journalPath = lastingJournalPath("denied-journal-");
     const first = await startAuditor({ journalPath });
     // The webhook alone: the compiled policy (backstop) would deny first, and then the webhook
     // never hears of the request.

@@ -3,9 +3,6 @@
  * names the user from: break-glass, an exempt admin's deletion, an Audit-mode policy, and an
  * object a GitSync applied that no policy selects. On the real API server, no audit webhook.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { JournalRecord } from "../../src/auditor/journal/record.js";
 import { FIELD_MANAGER } from "../../src/kube/client.js";
@@ -28,6 +25,7 @@ import {
 import {
   breakGlassEdit,
   gitSyncWithInventory,
+  lastingJournalPath,
   ownedConfigMap,
   ref,
   startAuditor,
@@ -136,11 +134,7 @@ describe("attribution from the admission webhook, by the path that allowed the w
 
   it("names who edited an object a GitSync applied that no policy selects, seen or undone unseen", async () => {
     const ns = await testNamespace("attr-inv");
-    const dir = mkdtempSync(join(tmpdir(), "inventory-journal-"));
-    onTestFinished(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const journalPath = join(dir, "journal.db");
+    const journalPath = lastingJournalPath("inventory-journal-");
     await guarded(ns, ["seen", "unseen", "probe"]);
     const first = await startAuditor({ journalPath });
     // No GuardPolicy at all: every write is allowed as NoPolicy.

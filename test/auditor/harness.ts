@@ -39,6 +39,15 @@ export interface RunningAuditor {
   stop(): Promise<void>;
 }
 
+/** A journal path in a folder of the test's own, removed when it ends: outlives auditors. */
+export function lastingJournalPath(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return join(dir, JOURNAL_FILE);
+}
+
 /**
  * namespace: the product's namespace as the auditor's config has it (where it expects the
  * sealing key Secrets); options.journalPath: a journal that outlives this auditor (restarts).
